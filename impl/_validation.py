@@ -1,0 +1,95 @@
+"""Argument checks that turn bad input into errors naming the argument.
+
+Every public impl function validates its arguments with these helpers before
+computing, so a caller sees ``ValueError: keys has 3 features, query has 4``
+instead of a broadcasting traceback deep inside NumPy, or a silent NaN.
+"""
+
+from typing import Any
+
+import numpy as np
+
+from impl._typing import BoolArray, FloatArray
+
+
+def float_array(x: object, name: str, *, min_ndim: int = 0, allow_inf: bool = False) -> FloatArray:
+    """Return ``x`` if it is a float32/float64 ndarray without NaN, else raise.
+
+    ``min_ndim`` is the least number of axes (e.g. 2 for ``(..., N, D)``).
+    ``+inf``/``-inf`` are rejected unless ``allow_inf`` (softmax logits allow
+    ``-inf`` as "masked"; see ``impl.softmax``).
+    """
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{name} must be a numpy float32 or float64 array, got {type(x).__name__}")
+    if x.dtype not in (np.float32, np.float64):
+        raise TypeError(f"{name} must have dtype float32 or float64, got {x.dtype}")
+    if x.ndim < min_ndim:
+        raise ValueError(f"{name} must have at least {min_ndim} axes, got shape {x.shape}")
+    if np.isnan(x).any():
+        raise ValueError(f"{name} contains NaN")
+    if not allow_inf and np.isinf(x).any():
+        raise ValueError(f"{name} contains an infinite value; finite values are required")
+    return x
+
+
+def same_dtype(**arrays: FloatArray) -> np.dtype[Any]:
+    """Check that all named arrays share one dtype and return it.
+
+    impl never silently promotes float32 to float64: mixing them is a
+    ``TypeError`` naming each argument's dtype.
+    """
+    dtypes = {name: a.dtype for name, a in arrays.items()}
+    if len(set(dtypes.values())) > 1:
+        listing = ", ".join(f"{name} {dtype}" for name, dtype in dtypes.items())
+        raise TypeError(f"arguments must share one float dtype, got {listing}")
+    return next(iter(dtypes.values()))
+
+
+def bool_mask(mask: object, name: str, target_shape: tuple[int, ...]) -> BoolArray:
+    """Return ``mask`` if it is a boolean array broadcastable to ``target_shape``."""
+    if not isinstance(mask, np.ndarray):
+        raise TypeError(f"{name} must be a numpy bool array, got {type(mask).__name__}")
+    if mask.dtype != np.bool_:
+        raise TypeError(f"{name} must have dtype bool (True = may attend), got {mask.dtype}")
+    try:
+        np.broadcast_shapes(mask.shape, target_shape)
+    except ValueError:
+        raise ValueError(
+            f"{name} has shape {mask.shape}, which does not broadcast to the scores' shape "
+            f"{target_shape}"
+        ) from None
+    return mask
+
+
+def feature_match(a_name: str, a: FloatArray, b_name: str, b: FloatArray) -> None:
+    """Check that the last axes of ``a`` and ``b`` agree (same feature width)."""
+    if a.shape[-1] != b.shape[-1]:
+        raise ValueError(f"{a_name} has {a.shape[-1]} features, {b_name} has {b.shape[-1]}")
+
+
+def batch_broadcast(**arrays: FloatArray) -> tuple[int, ...]:
+    """Check that the leading batch axes (all but the last two) broadcast."""
+    try:
+        return np.broadcast_shapes(*(a.shape[:-2] for a in arrays.values()))
+    except ValueError:
+        listing = ", ".join(f"{name} {a.shape}" for name, a in arrays.items())
+        raise ValueError(f"batch axes (all but the last two) do not broadcast: {listing}") from None
+
+
+def positive_int(value: object, name: str) -> int:
+    """Return ``value`` if it is a positive ``int`` (not ``bool``)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value <= 0:
+        raise ValueError(f"{name} must be positive, got {value}")
+    return int(value)
+
+
+def generator(rng: object, name: str = "rng") -> np.random.Generator:
+    """Return ``rng`` if it is a ``numpy.random.Generator`` (no global state)."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"{name} must be a numpy.random.Generator (e.g. numpy.random.default_rng(0)), "
+            f"got {type(rng).__name__}"
+        )
+    return rng
