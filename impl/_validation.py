@@ -5,6 +5,7 @@ computing, so a caller sees ``ValueError: keys has 3 features, query has 4``
 instead of a broadcasting traceback deep inside NumPy, or a silent NaN.
 """
 
+import math
 from typing import Any
 
 import numpy as np
@@ -93,3 +94,31 @@ def generator(rng: object, name: str = "rng") -> np.random.Generator:
             f"got {type(rng).__name__}"
         )
     return rng
+
+
+def positive_real(value: object, name: str) -> float:
+    """Return ``value`` as a float if it is a finite positive real number (not ``bool``)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    as_float = float(value)
+    if not np.isfinite(as_float) or as_float <= 0:
+        raise ValueError(f"{name} must be finite and positive, got {value}")
+    return as_float
+
+
+def plus_minus_one_array(x: object, name: str, *, min_ndim: int = 1) -> FloatArray:
+    """Return ``x`` if it is a float32/float64 array whose entries are all ±1."""
+    array = float_array(x, name, min_ndim=min_ndim)
+    if not np.all(np.abs(array) == 1):
+        raise ValueError(f"{name} must contain only +1 and -1 entries")
+    return array
+
+
+def finite_float(value: object, name: str) -> float:
+    """Return ``value`` as a float if it is a finite real number (not ``bool``)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
+        raise TypeError(f"{name} must be a finite float, got {type(value).__name__}")
+    result = float(value)
+    if not math.isfinite(result):
+        raise ValueError(f"{name} must be finite, got {result}")
+    return result

@@ -130,7 +130,9 @@ def additive_score(query: Queries, keys: Vectors, parameters: AdditiveScoreParam
         raise ValueError(f"query has {q.shape[-1]} features, U expects {parameters.U.shape[1]}")
     projected_keys: FloatArray = k @ parameters.W.T  # rows (W x_n)ᵀ: (..., N, D_a)
     projected_queries: FloatArray = q @ parameters.U.T  # rows (U q_l)ᵀ: (..., L, D_a)
-    hidden: FloatArray = np.tanh(projected_queries[..., :, None, :] + projected_keys[..., None, :, :])
+    hidden: FloatArray = np.tanh(
+        projected_queries[..., :, None, :] + projected_keys[..., None, :, :]
+    )
     scores: FloatArray = hidden @ parameters.v  # (..., L, N)
     return scores
 
