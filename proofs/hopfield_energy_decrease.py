@@ -38,7 +38,9 @@ def _concrete_cross_check(derivation: Derivation) -> None:
                     brute = hs.exact_energy(weights, bias, after) - hs.exact_energy(
                         weights, bias, state
                     )
-                    values: dict[sympy.Expr, Any] = {hs.w[r, c]: weights[r, c] for r in range(size) for c in range(size)}
+                    values: dict[sympy.Expr, Any] = {
+                        hs.w[r, c]: weights[r, c] for r in range(size) for c in range(size)
+                    }
                     values |= {hs.s[r]: state[r, 0] for r in range(size)}
                     values |= {hs.b[r]: bias[r, 0] for r in range(size)}
                     values |= {hs.DELTA: new_value - state[neuron, 0]}
