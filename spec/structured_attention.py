@@ -145,7 +145,7 @@ def independent_partition(potentials: ChainPotentials) -> Expr:
     return sympy.Mul(*(sympy.exp(u0) + sympy.exp(u1) for u0, u1 in potentials.unary))
 
 
-def independent_partition_product() -> tuple[Expr, Symbol, Expr]:
+def independent_partition_product() -> tuple[Expr, Symbol, sympy.IndexedBase]:
     """(Π_{n=1}^{N} (exp θ[n, 0] + exp θ[n, 1]), N, θ) with a symbolic length N.
 
     ``theta`` is an ``IndexedBase``; ``.doit()`` after substituting a concrete
