@@ -167,3 +167,191 @@ def tied(key: str, strategy: st.SearchStrategy[int]) -> st.SearchStrategy[int]:
 
 
 MapFn = Callable[[NDArray[np.floating[Any]]], NDArray[np.floating[Any]]]
+
+
+# --- Continuous Hopfield, BAM, modern Hopfield, dense associative memory (§8.6) ---
+
+
+@dataclass(frozen=True)
+class ContinuousHopfieldInputs:
+    """A continuous Hopfield network and a batch of starting potentials.
+
+    Shapes: weights (M, M) symmetric with a non-negative diagonal, biases (M,),
+    potentials (*batch, M); ``gain`` > 0.
+    """
+
+    weights: NDArray[np.floating[Any]]
+    biases: NDArray[np.floating[Any]]
+    potentials: NDArray[np.floating[Any]]
+    gain: float
+
+
+@st.composite
+def continuous_hopfield_inputs(
+    draw: st.DrawFn,
+    *,
+    dtype: np.dtype[Any] | None = None,
+    max_neurons: int = 5,
+    magnitude: float = 1.0,
+    max_gain: float = 3.0,
+    zero_diagonal: bool = False,
+) -> ContinuousHopfieldInputs:
+    """Draw W symmetric (diagonal ≥ 0, or 0), b, u with |W|, |b| ≤ magnitude, |u| ≤ 3."""
+    chosen = draw(float_dtypes) if dtype is None else dtype
+    batch = draw(batch_shapes)
+    M = draw(sizes(max_neurons))
+    weights = draw(symmetric_zero_diagonal(M, dtype=chosen, magnitude=magnitude))
+    if not zero_diagonal:
+        diagonal = np.abs(draw(float_arrays(chosen, (M,), magnitude=magnitude)))
+        weights = (weights + np.diag(diagonal)).astype(chosen)
+    biases = draw(float_arrays(chosen, (M,), magnitude=magnitude))
+    potentials = draw(float_arrays(chosen, (*batch, M), magnitude=3.0))
+    gain = draw(st.floats(min_value=0.1, max_value=max_gain))
+    return ContinuousHopfieldInputs(weights, biases, potentials, gain)
+
+
+# --- Recurrent cells (§6.5, exercise 8-1) and the pointer network (§8.2.1) ---
+
+
+@dataclass(frozen=True)
+class RecurrentInputs:
+    """An input and state batch for an LSTM/GRU cell, and a seed for its parameters.
+
+    Shapes: x (*batch, n), h and c (*batch, m); ``seed`` feeds
+    ``numpy.random.default_rng`` to draw the cell's parameters.
+    """
+
+    x: NDArray[np.floating[Any]]
+    h: NDArray[np.floating[Any]]
+    c: NDArray[np.floating[Any]]
+    seed: int
+
+    @property
+    def input_size(self) -> int:
+        """n."""
+        return int(self.x.shape[-1])
+
+    @property
+    def hidden_size(self) -> int:
+        """m."""
+        return int(self.h.shape[-1])
+
+
+@st.composite
+def recurrent_inputs(
+    draw: st.DrawFn,
+    *,
+    dtype: np.dtype[Any] | None = None,
+    max_dim: int = 5,
+    magnitude: float = DEFAULT_MAGNITUDE,
+) -> RecurrentInputs:
+    """Draw x (*batch, n), h, c (*batch, m) with n, m in 1..max_dim, and a seed."""
+    chosen = draw(float_dtypes) if dtype is None else dtype
+    batch = draw(batch_shapes)
+    n, m = draw(sizes(max_dim)), draw(sizes(max_dim))
+    x = draw(float_arrays(chosen, (*batch, n), magnitude=magnitude))
+    h = draw(float_arrays(chosen, (*batch, m), magnitude=magnitude))
+    c = draw(float_arrays(chosen, (*batch, m), magnitude=magnitude))
+    seed = draw(st.integers(min_value=0, max_value=2**32 - 1))
+    return RecurrentInputs(x, h, c, seed)
+
+
+@dataclass(frozen=True)
+class PointerInputs:
+    """Inputs x_1..x_N (*batch, N, n) for a pointer network, with its sizes and a seed."""
+
+    inputs: NDArray[np.floating[Any]]
+    hidden_size: int
+    attention_size: int
+    seed: int
+
+
+@st.composite
+def pointer_inputs(
+    draw: st.DrawFn,
+    *,
+    dtype: np.dtype[Any] | None = None,
+    batch: tuple[int, ...] | None = None,
+    max_len: int = 4,
+    max_dim: int = 4,
+    magnitude: float = 3.0,
+) -> PointerInputs:
+    """Draw inputs (*batch, N, n) with N in 1..max_len, and hidden/attention sizes."""
+    chosen = draw(float_dtypes) if dtype is None else dtype
+    leading = draw(batch_shapes) if batch is None else batch
+    length, n = draw(sizes(max_len)), draw(sizes(max_dim))
+    inputs = draw(float_arrays(chosen, (*leading, length, n), magnitude=magnitude))
+    hidden, attention = draw(sizes(max_dim)), draw(sizes(max_dim))
+    seed = draw(st.integers(min_value=0, max_value=2**32 - 1))
+    return PointerInputs(inputs, hidden, attention, seed)
+
+
+# --- Structured attention (§8.2.1): linear-chain CRF potentials, hierarchical documents ---
+
+
+@dataclass(frozen=True)
+class ChainPotentialArrays:
+    """Unary and pairwise log-potentials of a batch of linear-chain CRFs.
+
+    Shapes: unary (*batch, N, 2), pairwise (*batch, N − 1, 2, 2).
+    """
+
+    unary: NDArray[np.floating[Any]]
+    pairwise: NDArray[np.floating[Any]]
+
+
+@st.composite
+def chain_potential_arrays(
+    draw: st.DrawFn,
+    *,
+    dtype: np.dtype[Any] | type[np.floating[Any]] | None = None,
+    min_len: int = 1,
+    max_len: int = 6,
+    magnitude: float = DEFAULT_MAGNITUDE,
+    batched: bool = True,
+    zero_pairwise: bool = False,
+) -> ChainPotentialArrays:
+    """Draw CRF potentials with |θ| ≤ magnitude, N in [min_len, max_len], optional batch axes."""
+    chosen = draw(float_dtypes) if dtype is None else np.dtype(dtype)
+    batch = draw(batch_shapes) if batched else ()
+    n = draw(sizes(max_len, min_size=min_len))
+    unary = draw(float_arrays(chosen, (*batch, n, 2), magnitude=magnitude))
+    if zero_pairwise:
+        pairwise = np.zeros((*batch, n - 1, 2, 2), dtype=chosen)
+    else:
+        pairwise = draw(float_arrays(chosen, (*batch, n - 1, 2, 2), magnitude=magnitude))
+    return ChainPotentialArrays(unary, pairwise)
+
+
+@dataclass(frozen=True)
+class HierarchicalDocuments:
+    """Word states of a batch of documents and their word mask (True = real word).
+
+    Shapes: word_states (*batch, S, T, D), word_mask (*batch, S, T). Masked
+    positions hold arbitrary finite values (padding garbage).
+    """
+
+    word_states: NDArray[np.floating[Any]]
+    word_mask: NDArray[np.bool_]
+
+
+@st.composite
+def hierarchical_documents(
+    draw: st.DrawFn,
+    *,
+    dtype: np.dtype[Any] | type[np.floating[Any]] | None = None,
+    max_sentences: int = 4,
+    max_words: int = 5,
+    dim: int | None = None,
+    max_dim: int = 4,
+    magnitude: float = 3.0,
+    batched: bool = True,
+) -> HierarchicalDocuments:
+    """Draw ragged documents: any word mask (empty sentences and documents included)."""
+    chosen = draw(float_dtypes) if dtype is None else np.dtype(dtype)
+    batch = draw(batch_shapes) if batched else ()
+    s, t = draw(sizes(max_sentences)), draw(sizes(max_words))
+    d = dim if dim is not None else draw(sizes(max_dim))
+    states = draw(float_arrays(chosen, (*batch, s, t, d), magnitude=magnitude))
+    mask = draw(bool_arrays((*batch, s, t)))
+    return HierarchicalDocuments(states, mask)
