@@ -366,8 +366,11 @@ def lyapunov_difference_closed_form() -> sympy.Expr:
 
 
 def lyapunov_asymmetry_residual() -> sympy.Expr:
-    """What symmetry removes from ΔL: Σ_i Σ_j s_i(t) (w_ij − w_ji) s_j(t−1)."""
-    return sympy.Sum(S_NOW[i] * (w[i, j] - w[j, i]) * S_PREV[j], i, j)
+    """What symmetry removes from ΔL: Σ_i Σ_j w_ij (s_i(t) s_j(t−1) − s_i(t−1) s_j(t)).
+
+    Renaming i ↔ j maps the summand to −w_ji (…), so the sum is 0 when w_ij = w_ji.
+    """
+    return sympy.Sum(w[i, j] * (S_NOW[i] * S_PREV[j] - S_PREV[i] * S_NOW[j]), i, j)
 
 
 # --------------------------------------------------------------------------- exact semantics
