@@ -1,0 +1,364 @@
+"""Capacity experiments for the discrete Hopfield network, vectorised over trials.
+
+Book: §8.6.1, capacity: "a Hopfield network stores at most about 0.14 M
+patterns", and better learning rules raise it. Spec: ``spec.hopfield_capacity``
+(the signal-to-noise argument these measurements are compared with).
+
+The machinery here draws random ±1 patterns with an explicit
+``numpy.random.Generator``, stores them with a rule of ``impl.hopfield``
+(Hebbian, pseudo-inverse or Storkey), starts the asynchronous dynamics from
+every stored pattern (or a copy with a fraction of its bits flipped), and
+measures the final overlap with the pattern, whether it was recalled
+perfectly, and the bit-error rate, with confidence intervals.
+
+Shapes: patterns (T, N, M) hold T independent trials (networks) of N patterns
+on M neurons (the book's columns x^(n) are our rows); weights (T, M, M);
+every stored pattern of every trial is one recall, so one call runs T·N
+recalls as a single batch of states (T, N, M).
+"""
+
+import math
+import statistics
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Literal
+
+import numpy as np
+
+from impl import _validation as check
+from impl._typing import BoolArray, FloatArray
+from impl.hopfield import (
+    asynchronous_sweep,
+    hebbian_weights,
+    pseudo_inverse_weights,
+    storkey_weights,
+    synchronous_update,
+)
+
+StorageRuleName = Literal["hebbian", "pseudo_inverse", "storkey"]
+"""Names of the storage rules the experiment compares."""
+
+STORAGE_RULES: Mapping[str, Callable[[FloatArray], FloatArray]] = MappingProxyType(
+    {
+        "hebbian": hebbian_weights,
+        "pseudo_inverse": pseudo_inverse_weights,
+        "storkey": storkey_weights,
+    }
+)
+"""Storage rule name → function patterns (..., N, M) -> weights (..., M, M)."""
+
+RETRIEVAL_OVERLAP = 0.9
+"""A recall counts as a retrieval when its final overlap is at least this.
+
+Amit, Gutfreund & Sompolinsky's retrieval state has overlap ≈ 0.967 (≈ 1.6%
+wrong bits) at the critical load 0.138; the states reached above it have
+overlaps around 0.3-0.5. Any threshold between these gives the same count
+except for the rare intermediate recalls; 0.9 (5% wrong bits) sits between them.
+"""
+
+
+def storage_rule(name: object) -> Callable[[FloatArray], FloatArray]:
+    """Return the storage function called ``name`` (one of ``STORAGE_RULES``).
+
+    Book: §8.6.1 (Hebbian rule; "better learning rules" for the others).
+    Raises ``TypeError`` for a non-string and ``ValueError`` naming the known
+    rules for an unknown name.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"rule must be a str naming a storage rule, got {type(name).__name__}")
+    if name not in STORAGE_RULES:
+        raise ValueError(f"rule must be one of {sorted(STORAGE_RULES)}, got {name!r}")
+    return STORAGE_RULES[name]
+
+
+def patterns_for_load(load: object, n_neurons: object) -> int:
+    """The number of patterns N = round(α M) for the load α = N/M.
+
+    Book: §8.6.1 (capacity ≈ 0.14 M, i.e. the load α = N/M ≈ 0.14).
+    Assumptions: 0 < α < 1 (at α ≥ 1 the pseudo-inverse rule projects onto the
+    whole space and the comparison is meaningless) and the rounded N ≥ 1;
+    otherwise ``ValueError`` naming the load.
+    """
+    m = check.positive_int(n_neurons, "n_neurons")
+    a = check.positive_real(load, "load")
+    if not a < 1:
+        raise ValueError(f"load must lie in (0, 1), got {load}")
+    n = round(a * m)
+    if n < 1:
+        raise ValueError(f"load {load} stores round({a} * {m}) = 0 patterns; use a larger load")
+    return n
+
+
+def random_patterns(
+    rng: np.random.Generator,
+    shape: tuple[int, ...],
+    *,
+    dtype: type[np.floating[Any]] = np.float64,
+) -> FloatArray:
+    """Independent fair ±1 bits of the given shape, e.g. (T, N, M) patterns.
+
+    Book: §8.6.1 (the stored patterns x^(n) ∈ {+1, −1}^M); the capacity
+    argument assumes every bit is an independent fair coin.
+    Shapes: ``shape`` -> array of that shape and ``dtype`` (float32/float64).
+    """
+    generator = check.generator(rng)
+    if np.dtype(dtype) not in (np.float32, np.float64):
+        raise TypeError(f"dtype must be float32 or float64, got {np.dtype(dtype)}")
+    for size in shape:
+        check.positive_int(size, "shape entries")
+    bits = generator.integers(0, 2, size=shape)
+    patterns: FloatArray = (2 * bits - 1).astype(dtype)
+    return patterns
+
+
+def flip_bits(patterns: FloatArray, fraction: object, rng: np.random.Generator) -> FloatArray:
+    """Copies of ±1 rows with exactly round(fraction·M) bits flipped in each row.
+
+    Book: §8.6.1, retrieval of a stored pattern from a corrupted cue.
+    Shapes: patterns (..., M) -> (..., M), same dtype; the flipped positions
+    are chosen uniformly without replacement, independently for every row.
+    ``fraction`` must lie in [0, 1]; 0 returns a copy.
+    """
+    x = check.plus_minus_one_array(patterns, "patterns")
+    generator = check.generator(rng)
+    if isinstance(fraction, bool) or not isinstance(fraction, int | float | np.floating):
+        raise TypeError(f"fraction must be a real number, got {type(fraction).__name__}")
+    if not 0 <= float(fraction) <= 1:
+        raise ValueError(f"fraction must lie in [0, 1], got {fraction}")
+    m = x.shape[-1]
+    k = round(float(fraction) * m)
+    # The first k positions of an independent random permutation of each row.
+    ranks = generator.random(x.shape).argsort(axis=-1).argsort(axis=-1)
+    flip: BoolArray = ranks < k
+    flipped: FloatArray = np.where(flip, -x, x).astype(x.dtype)
+    return flipped
+
+
+def overlap(states: FloatArray, patterns: FloatArray) -> FloatArray:
+    r"""Overlap m = (1/M) Σ_i s_i x_i of states with patterns (1 = equal, −1 = negated).
+
+    Book: §8.6.1 (retrieval quality; the order parameter of the capacity theory).
+    Shapes: states (..., M), patterns (..., M), broadcast -> (...,).
+    """
+    s = check.plus_minus_one_array(states, "states")
+    x = check.plus_minus_one_array(patterns, "patterns")
+    check.same_dtype(states=s, patterns=x)
+    if s.shape[-1] != x.shape[-1]:
+        raise ValueError(f"states has {s.shape[-1]} neurons, patterns has {x.shape[-1]}")
+    m: FloatArray = np.mean(s * x, axis=-1)
+    return m
+
+
+@dataclass(frozen=True)
+class RecallResult:
+    """Outcome of batched asynchronous recall (``recall``).
+
+    ``final_states`` (..., M); ``converged`` (...,): the last sweep changed
+    nothing for that item (a fixed point); ``sweeps``: the number of sweeps
+    run (the same for the whole batch; items that converged earlier are left
+    unchanged by later sweeps, as a fixed point is).
+    """
+
+    final_states: FloatArray
+    converged: BoolArray
+    sweeps: int
+
+
+def recall(
+    starts: FloatArray,
+    weights: FloatArray,
+    *,
+    rng: np.random.Generator,
+    max_sweeps: int = 100,
+) -> RecallResult:
+    """Asynchronous recall: sweep all states at once until none changes or ``max_sweeps``.
+
+    Book: §8.6.1, retrieval by asynchronous updates in random order.
+    Shapes: starts (..., M) and weights (..., M, M) with broadcasting batch axes
+    (e.g. starts (T, N, M) with weights (T, 1, M, M)) -> final states of the
+    broadcast batch shape.
+    Each sweep draws a fresh permutation from ``rng``, the same for every
+    batch item (``impl.hopfield.asynchronous_sweep``), so item k of the batch
+    follows exactly the trajectory that ``impl.hopfield.run_to_fixed_point``
+    with a Generator in the same state would give it alone.
+    """
+    generator = check.generator(rng)
+    limit = check.positive_int(max_sweeps, "max_sweeps")
+    state = check.plus_minus_one_array(starts, "starts")
+    changed: BoolArray = np.ones(state.shape[:-1], dtype=bool)
+    sweeps = 0
+    while sweeps < limit:
+        new_state = asynchronous_sweep(state, weights, rng=generator)
+        sweeps += 1
+        changed = np.any(new_state != state, axis=-1)
+        state = new_state
+        if not changed.any():
+            break
+    converged: BoolArray = ~changed
+    return RecallResult(final_states=state, converged=converged, sweeps=sweeps)
+
+
+def one_step_bit_errors(patterns: FloatArray, weights: FloatArray) -> BoolArray:
+    """Which bits one update from each stored pattern would flip: sign(h_i) ≠ x_i.
+
+    Book: §8.6.1, update rule (field ≥ 0 → +1) applied once, synchronously, at
+    every stored pattern — the event whose probability the signal-to-noise
+    argument computes (``spec.hopfield_capacity.bit_error_probability_gaussian``).
+    Shapes: patterns (..., N, M), weights (..., M, M) -> bool (..., N, M).
+    Spec: ``spec.hopfield_capacity.exact_bit_error_probability``.
+    """
+    x = check.plus_minus_one_array(patterns, "patterns", min_ndim=2)
+    W = check.float_array(weights, "weights", min_ndim=2)
+    updated = synchronous_update(x, W[..., None, :, :])
+    errors: BoolArray = updated != x
+    return errors
+
+
+def wilson_interval(
+    successes: int, trials: int, *, confidence: float = 0.95
+) -> tuple[float, float]:
+    r"""Wilson score interval for a binomial proportion.
+
+    p̂ = k/n, z = Φ⁻¹((1 + confidence)/2); centre (p̂ + z²/2n)/(1 + z²/n),
+    half-width z √(p̂(1 − p̂)/n + z²/4n²)/(1 + z²/n). Unlike p̂ ± z√(p̂(1−p̂)/n)
+    it stays inside [0, 1] and is not empty at k = 0 or k = n.
+    Assumptions: the n trials are independent Bernoulli draws.
+    """
+    if isinstance(successes, bool) or not isinstance(successes, int | np.integer):
+        raise TypeError(f"successes must be an int, got {type(successes).__name__}")
+    n = check.positive_int(trials, "trials")
+    if not 0 <= successes <= n:
+        raise ValueError(f"successes must lie in [0, trials={n}], got {successes}")
+    if isinstance(confidence, bool) or not isinstance(confidence, float | int):
+        raise TypeError(f"confidence must be a float, got {type(confidence).__name__}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
+    z = statistics.NormalDist().inv_cdf((1 + confidence) / 2)
+    p_hat = int(successes) / n
+    denominator = 1 + z * z / n
+    centre = (p_hat + z * z / (2 * n)) / denominator
+    half_width = z * math.sqrt(p_hat * (1 - p_hat) / n + z * z / (4 * n * n)) / denominator
+    # Note: clip the rounding at the ends (k = 0 gives centre == half_width mathematically).
+    return max(0.0, centre - half_width), min(1.0, centre + half_width)
+
+
+@dataclass(frozen=True)
+class RecallStatistics:
+    """Recall quality of one storage rule at one load (``measure_recall``).
+
+    ``mean_overlap`` is the mean over the T trials of each trial's mean final
+    overlap; ``overlap_ci`` its normal-approximation 95% interval
+    (mean ± 1.96·sd/√T over trials, which are independent).
+    ``perfect_fraction`` = ``perfect_recalls``/``recalls`` (final state equal
+    to the stored pattern), with its Wilson 95% interval ``perfect_ci``; the
+    T·N recalls of one trial share a network, so this interval treats them as
+    independent, which they are only approximately.
+    ``retrieved_fraction`` = ``retrieved_recalls``/``recalls`` (final overlap
+    ≥ ``RETRIEVAL_OVERLAP``), with its Wilson 95% interval ``retrieved_ci``.
+    ``bit_error_rate`` = mean fraction of wrong bits = (1 − mean_overlap)/2.
+    ``converged_fraction``: recalls that ended at a fixed point.
+    """
+
+    rule: str
+    load: float
+    n_neurons: int
+    n_patterns: int
+    n_trials: int
+    noise_fraction: float
+    mean_overlap: float
+    overlap_ci: tuple[float, float]
+    perfect_recalls: int
+    recalls: int
+    perfect_fraction: float
+    perfect_ci: tuple[float, float]
+    retrieved_recalls: int
+    retrieved_fraction: float
+    retrieved_ci: tuple[float, float]
+    bit_error_rate: float
+    converged_fraction: float
+    sweeps: int
+
+
+def measure_recall(
+    rng: np.random.Generator,
+    *,
+    n_neurons: int,
+    load: float,
+    rule: str,
+    n_trials: int,
+    noise_fraction: float = 0.0,
+    max_sweeps: int = 100,
+    dtype: type[np.floating[Any]] = np.float64,
+) -> RecallStatistics:
+    """Store N = round(α M) random patterns T times and recall each from itself or a noisy copy.
+
+    Book: §8.6.1, capacity of the Hopfield network (≈ 0.14 M for the Hebbian
+    rule) and retrieval from a corrupted pattern.
+    Shapes: draws patterns (T, N, M) and weights (T, M, M); all T·N recalls
+    run as one batch (``recall``).
+    Assumptions: n_trials ≥ 2 (the overlap interval needs a spread over
+    trials); 0 < load < 1 (``patterns_for_load``); noise_fraction in [0, 1].
+    """
+    generator = check.generator(rng)
+    store = storage_rule(rule)
+    m = check.positive_int(n_neurons, "n_neurons")
+    n = patterns_for_load(load, m)
+    trials = check.positive_int(n_trials, "n_trials")
+    if trials < 2:
+        raise ValueError(f"n_trials must be at least 2 (for a confidence interval), got {trials}")
+    patterns = random_patterns(generator, (trials, n, m), dtype=dtype)
+    weights = store(patterns)
+    starts = flip_bits(patterns, noise_fraction, generator)
+    result = recall(starts, weights[:, None, :, :], rng=generator, max_sweeps=max_sweeps)
+    overlaps = overlap(result.final_states, patterns)  # (T, N)
+    per_trial: FloatArray = overlaps.mean(axis=-1)
+    mean = float(per_trial.mean())
+    spread = float(per_trial.std(ddof=1)) / math.sqrt(trials)
+    z = statistics.NormalDist().inv_cdf(0.975)
+    perfect = int(np.count_nonzero(overlaps == 1))
+    retrieved = int(np.count_nonzero(overlaps >= RETRIEVAL_OVERLAP))
+    recalls = trials * n
+    return RecallStatistics(
+        rule=rule,
+        load=float(load),
+        n_neurons=m,
+        n_patterns=n,
+        n_trials=trials,
+        noise_fraction=float(noise_fraction),
+        mean_overlap=mean,
+        overlap_ci=(mean - z * spread, mean + z * spread),
+        perfect_recalls=perfect,
+        recalls=recalls,
+        perfect_fraction=perfect / recalls,
+        perfect_ci=wilson_interval(perfect, recalls),
+        retrieved_recalls=retrieved,
+        retrieved_fraction=retrieved / recalls,
+        retrieved_ci=wilson_interval(retrieved, recalls),
+        bit_error_rate=(1 - mean) / 2,
+        converged_fraction=float(result.converged.mean()),
+        sweeps=result.sweeps,
+    )
+
+
+def critical_load(loads: FloatArray, fractions: FloatArray, *, level: float = 0.5) -> float:
+    """The load where a decreasing curve first falls through ``level`` (linear interpolation).
+
+    Book: §8.6.1 (the capacity ≈ 0.14 M, read off a measured curve).
+    Shapes: loads (L,) increasing, fractions (L,) -> a float; ``nan`` when the
+    curve never falls below ``level`` on the grid (or starts below it).
+    """
+    a = check.float_array(loads, "loads", min_ndim=1)
+    f = check.float_array(fractions, "fractions", min_ndim=1)
+    if a.shape != f.shape or a.ndim != 1:
+        raise ValueError(f"loads {a.shape} and fractions {f.shape} must be equal 1-d shapes")
+    if np.any(np.diff(a) <= 0):
+        raise ValueError("loads must be strictly increasing")
+    if a.size == 0 or f[0] < level:
+        return math.nan
+    below = np.flatnonzero(f < level)
+    if below.size == 0:
+        return math.nan
+    k = int(below[0])
+    a0, a1, f0, f1 = float(a[k - 1]), float(a[k]), float(f[k - 1]), float(f[k])
+    return a0 + (f0 - level) * (a1 - a0) / (f0 - f1)  # f0 ≥ level > f1
