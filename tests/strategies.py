@@ -355,3 +355,47 @@ def hierarchical_documents(
     states = draw(float_arrays(chosen, (*batch, s, t, d), magnitude=magnitude))
     mask = draw(bool_arrays((*batch, s, t)))
     return HierarchicalDocuments(states, mask)
+
+
+# ------------------------------------------------------------------ discrete Hopfield (§8.6.1)
+
+
+@dataclass(frozen=True)
+class HopfieldNetworks:
+    """A discrete Hopfield network and a start state.
+
+    Shapes: weights (M, M) symmetric with zero diagonal (or any matrix when
+    drawn with ``valid=False``), bias (M,) or None, state (M,) of ±1.
+    """
+
+    weights: NDArray[np.floating[Any]]
+    bias: NDArray[np.floating[Any]] | None
+    state: NDArray[np.floating[Any]]
+
+    @property
+    def size(self) -> int:
+        """M, the number of neurons."""
+        return int(self.weights.shape[-1])
+
+
+@st.composite
+def hopfield_networks(
+    draw: st.DrawFn,
+    *,
+    dtype: np.dtype[Any] | type[np.floating[Any]] | None = None,
+    max_size: int = 8,
+    with_bias: bool | None = None,
+    valid: bool = True,
+    magnitude: float = 1.0,
+) -> HopfieldNetworks:
+    """Draw (W, b, s): W from ``symmetric_zero_diagonal`` (any square W if not ``valid``)."""
+    chosen = draw(float_dtypes) if dtype is None else np.dtype(dtype)
+    m = draw(sizes(max_size))
+    if valid:
+        weights = draw(symmetric_zero_diagonal(m, dtype=chosen, magnitude=magnitude))
+    else:
+        weights = draw(float_arrays(chosen, (m, m), magnitude=magnitude))
+    use_bias = draw(st.booleans()) if with_bias is None else with_bias
+    bias = draw(float_arrays(chosen, (m,), magnitude=magnitude)) if use_bias else None
+    state = draw(sign_vectors((m,), dtype=chosen))
+    return HopfieldNetworks(weights, bias, state)
