@@ -11,7 +11,7 @@ their own functions (see README, "Check your function against ours").
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from hypothesis import strategies as st
@@ -45,7 +45,7 @@ def float_arrays(
     magnitude: float = DEFAULT_MAGNITUDE,
 ) -> st.SearchStrategy[NDArray[np.floating[Any]]]:
     """Float arrays with finite entries in [-magnitude, magnitude]."""
-    width = 32 if np.dtype(dtype) == np.float32 else 64
+    width: Literal[32, 64] = 32 if np.dtype(dtype) == np.float32 else 64
     elements = st.floats(
         min_value=-magnitude,
         max_value=magnitude,
