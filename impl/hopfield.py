@@ -23,7 +23,10 @@ Conventions shared by every function here:
 * The **tie rule** is the book's: a neuron whose field is ≥ 0 becomes +1. The
   field is computed in floating point, so a field that is 0 in exact
   arithmetic may come out as ±(a few ulps); the tie is then decided by the
-  rounded value.
+  rounded value. Asynchronous updates round identically for batched and
+  single calls; ``local_field``/``synchronous_update`` use a BLAS matmul,
+  whose rounding may differ between a batched and a single call, so a field
+  within a few ulps of 0 may be decided differently there.
 * Storage rules take patterns (..., N, M) of ±1 (the book's x^(1..N), one per
   row) and return (..., M, M) weights, symmetric with zero diagonal.
 """
@@ -204,7 +207,10 @@ def energy(
 def _set_neuron(s: FloatArray, i: int, W: FloatArray, b: FloatArray) -> None:
     """In place: s[..., i] ← sign(Σ_j w_ij s_j + b_i) with ties to +1."""
     row = W[..., i, :]
-    h: FloatArray = np.matmul(s[..., None, :], row[..., :, None])[..., 0, 0] + b[..., i]
+    # Note: an elementwise product summed over the last axis (not a BLAS matmul) rounds the
+    # same way for every batch item, so a batched sweep equals the per-item sweeps exactly,
+    # even when a field is within rounding of the tie.
+    h: FloatArray = np.sum(s * row, axis=-1) + b[..., i]
     s[..., i] = _sign_with_ties_up(h)
 
 

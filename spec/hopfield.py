@@ -373,6 +373,22 @@ def lyapunov_asymmetry_residual() -> sympy.Expr:
     return sympy.Sum(w[i, j] * (S_NOW[i] * S_PREV[j] - S_PREV[i] * S_NOW[j]), i, j)
 
 
+# --------------------------------------------------------------------------- Hebbian storage
+
+N = sympy.Symbol("N", integer=True, positive=True)
+"""The number of stored patterns (symbolic)."""
+n = sympy.Symbol("n", integer=True, nonnegative=True)
+"""The pattern index, 0 ≤ n ≤ N−1."""
+x = sympy.IndexedBase("x")
+"""Stored patterns: x[n, j] = x_j^(n), neuron j of pattern n (our row n)."""
+
+
+def hebbian_weight(count: sympy.Expr = N) -> sympy.Expr:
+    """The book's average outer product w_ij = (1/N) Σ_n x_i^(n) x_j^(n) (for i ≠ j; w_ii = 0)."""
+    result: sympy.Expr = sympy.Sum(x[n, i] * x[n, j], (n, 0, count - 1)) / count
+    return result
+
+
 # --------------------------------------------------------------------------- exact semantics
 
 
