@@ -91,10 +91,13 @@ def _forward_log_messages(unary: FloatArray, pairwise: FloatArray) -> FloatArray
     n = unary.shape[-2]
     log_alpha = np.empty_like(unary)
     log_alpha[..., 0, :] = unary[..., 0, :]
-    for i in range(1, n):
-        # [..., a, b] = log α_i(a) + θ_{i,i+1}(a, b)   (0-based: edge i − 1 joins i − 1 and i)
-        incoming: FloatArray = log_alpha[..., i - 1, :, None] + pairwise[..., i - 1, :, :]
-        log_alpha[..., i, :] = unary[..., i, :] + _logsumexp(incoming, axis=-2)
+    # Note: overflow (potentials too large for the dtype) is reported by the caller's
+    # finiteness check as a ValueError, so NumPy's warnings are silenced here.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for i in range(1, n):
+            # [..., a, b] = log α_i(a) + θ_{i,i+1}(a, b)   (0-based: edge i − 1 joins i − 1, i)
+            incoming: FloatArray = log_alpha[..., i - 1, :, None] + pairwise[..., i - 1, :, :]
+            log_alpha[..., i, :] = unary[..., i, :] + _logsumexp(incoming, axis=-2)
     return log_alpha
 
 
@@ -106,12 +109,12 @@ def _backward_log_messages(unary: FloatArray, pairwise: FloatArray) -> FloatArra
     """
     n = unary.shape[-2]
     log_beta = np.zeros_like(unary)
-    for i in range(n - 2, -1, -1):
-        # [..., a, b] = θ_{i,i+1}(a, b) + θ_{i+1}(b) + log β_{i+1}(b)
-        outgoing: FloatArray = (
-            pairwise[..., i, :, :] + (unary[..., i + 1, :] + log_beta[..., i + 1, :])[..., None, :]
-        )
-        log_beta[..., i, :] = _logsumexp(outgoing, axis=-1)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow: see _forward_log_messages
+        for i in range(n - 2, -1, -1):
+            # [..., a, b] = θ_{i,i+1}(a, b) + θ_{i+1}(b) + log β_{i+1}(b)
+            following: FloatArray = unary[..., i + 1, :] + log_beta[..., i + 1, :]
+            outgoing: FloatArray = pairwise[..., i, :, :] + following[..., None, :]
+            log_beta[..., i, :] = _logsumexp(outgoing, axis=-1)
     return log_beta
 
 
@@ -136,7 +139,8 @@ def crf_log_partition(unary: FloatArray, pairwise: FloatArray) -> FloatArray:
     """
     theta, edges = _checked_potentials(unary, pairwise)
     log_alpha = _forward_log_messages(theta, edges)
-    log_z = _logsumexp(log_alpha[..., -1, :], axis=-1)  # log Z = log Σ_z α_N(z)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow: reported just below
+        log_z = _logsumexp(log_alpha[..., -1, :], axis=-1)  # log Z = log Σ_z α_N(z)
     _require_finite(log_z, "log Z")
     return log_z
 
@@ -166,7 +170,8 @@ def crf_marginals(unary: FloatArray, pairwise: FloatArray) -> FloatArray:
     # arithmetic (Z = exp joint(0) + exp joint(1) at every n), but rounding in
     # log Z does not leak in, and the result lies in [0, 1] with
     # p(z_n = 0) + p(z_n = 1) = 1 exactly.
-    log_odds: FloatArray = joint[..., 1] - joint[..., 0]
+    with np.errstate(over="ignore"):  # a log-odds of ±inf is fine: σ(±inf) = 1 or 0
+        log_odds: FloatArray = joint[..., 1] - joint[..., 0]
     marginals: FloatArray = np.exp(-np.logaddexp(np.zeros_like(log_odds), -log_odds))  # σ(log_odds)
     return marginals
 
