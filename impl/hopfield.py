@@ -27,6 +27,10 @@ Conventions shared by every function here:
   single calls; ``local_field``/``synchronous_update`` use a BLAS matmul,
   whose rounding may differ between a batched and a single call, so a field
   within a few ulps of 0 may be decided differently there.
+* Extremes: M = 1 works (w_11 = 0, so the field is b_1 and with b = 0 the
+  tie sends the neuron to +1); M = 0 (no neurons) is allowed and trivial
+  (energy 0, a run converges after one empty sweep); finite weights of any
+  size are fine (±inf and NaN are rejected).
 * Storage rules take patterns (..., N, M) of ±1 (the book's x^(1..N), one per
   row) and return (..., M, M) weights, symmetric with zero diagonal.
 """

@@ -440,6 +440,16 @@ def test_single_neuron_network() -> None:
     assert hop.update_neuron(np.array([1.0]), 0, weights, np.array([-0.5]))[0] == -1.0
 
 
+def test_empty_network() -> None:
+    """M = 0: energy 0, updates return the empty state, a run converges at once."""
+    state, weights = np.ones(0), np.zeros((0, 0))
+    assert float(hop.energy(state, weights)) == 0.0
+    assert hop.synchronous_update(state, weights).shape == (0,)
+    run = hop.run_to_fixed_point(state, weights, rng=np.random.default_rng(0))
+    assert run.converged
+    assert run.states.shape == (2, 0)
+
+
 def test_run_to_fixed_point_reports_step_limit() -> None:
     """If max_sweeps ends before a fixed point or a repeat, converged is False, cycle None."""
     rows = _hadamard(3)
