@@ -29,8 +29,10 @@ Conventions shared by every function here:
   within a few ulps of 0 may be decided differently there.
 * Extremes: M = 1 works (w_11 = 0, so the field is b_1 and with b = 0 the
   tie sends the neuron to +1); M = 0 (no neurons) is allowed and trivial
-  (energy 0, a run converges after one empty sweep); finite weights of any
-  size are fine (±inf and NaN are rejected).
+  (energy 0, a run converges after one empty sweep); ±inf and NaN weights
+  are rejected; finite weights are fine while the sums Σ_j |w_ij| stay within
+  the dtype's range (e.g. |w| ≤ 1e30 in float32 for M up to 1e8); beyond
+  that the fields and energies overflow, which is not checked.
 * Storage rules take patterns (..., N, M) of ±1 (the book's x^(1..N), one per
   row) and return (..., M, M) weights, symmetric with zero diagonal.
 """

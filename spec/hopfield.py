@@ -389,6 +389,52 @@ def hebbian_weight(count: sympy.Expr = N) -> sympy.Expr:
     return result
 
 
+PATTERN = sympy.Symbol("m", integer=True, nonnegative=True)
+"""The index m of the stored pattern the network is put in."""
+PATTERN_IN_RANGE = sympy.Le(PATTERN, N - 1)
+"""The hypothesis "x^(m) is one of the stored patterns" (0 ≤ m ≤ N−1)."""
+
+
+def pattern_overlap() -> sympy.Expr:
+    """x^(n) · x^(m) = Σ_j x_j^(n) x_j^(m), the overlap of stored patterns n and m."""
+    return sympy.Sum(x[n, j] * x[PATTERN, j], j)
+
+
+def hebbian_field_at_pattern() -> sympy.Expr:
+    """h_i at s = x^(m) for Hebbian weights with zero diagonal (no bias).
+
+    h_i = Σ_{j≠i} w_ij x_j^(m) = Σ_j w_ij x_j^(m) − (the j = i term of the
+    undiagonalised average), i.e.
+    (1/N) Σ_n x_i^(n) (x^(n)·x^(m)) − (1/N) Σ_n (x_i^(n))² x_i^(m).
+    """
+    signal_and_crosstalk = sympy.Sum(x[n, i] * pattern_overlap(), (n, 0, N - 1)) / N
+    self_term = sympy.Sum(x[n, i] ** 2 * x[PATTERN, i], (n, 0, N - 1)) / N
+    return signal_and_crosstalk - self_term
+
+
+def hebbian_field_orthogonal_derived() -> sympy.Expr:
+    """``hebbian_field_at_pattern`` for orthogonal ±1 patterns, derived.
+
+    Uses x^(n)·x^(m) = M δ_nm (orthogonality, with ‖x‖² = M for ±1 entries),
+    (x_i^(n))² = 1, sums out the δ and resolves the range with PATTERN_IN_RANGE.
+    """
+    field = hebbian_field_at_pattern()
+    orthogonal = field.xreplace({pattern_overlap(): M * sympy.KroneckerDelta(n, PATTERN)})
+    plus_minus_one = orthogonal.xreplace({x[n, i] ** 2: 1})
+    summed = plus_minus_one.doit()
+    resolved: sympy.Expr = summed.replace(
+        lambda e: isinstance(e, sympy.Piecewise), lambda p: p.subs(PATTERN_IN_RANGE, True)
+    )
+    if resolved.has(sympy.Piecewise) or resolved.has(_KRONECKER_DELTA_TYPE):
+        raise ValueError(f"could not sum out the Kronecker deltas in {resolved}")
+    return resolved
+
+
+def hebbian_field_orthogonal_closed_form() -> sympy.Expr:
+    """((M − N)/N) x_i^(m): a stored orthogonal pattern is a fixed point iff N < M."""
+    return (M - N) / N * x[PATTERN, i]
+
+
 # --------------------------------------------------------------------------- exact semantics
 
 

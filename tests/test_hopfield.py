@@ -58,6 +58,16 @@ _LYAPUNOV = sympy.lambdify(
 _HEBBIAN = sympy.lambdify((hs.x, hs.N, hs.i, hs.j), hs.hebbian_weight(), modules="numpy")
 """spec's w_ij = (1/N) Σ_n x_i^(n) x_j^(n)."""
 
+_HEBBIAN_FIELD = sympy.lambdify(
+    (hs.x, hs.N, hs.M, hs.PATTERN, hs.i), hs.hebbian_field_at_pattern(), modules="numpy"
+)
+"""spec's field at stored pattern m: (1/N) Σ_n x_i^(n) (x^(n)·x^(m)) minus the self-term."""
+
+_HEBBIAN_FIELD_ORTHOGONAL = sympy.lambdify(
+    (hs.x, hs.N, hs.M, hs.PATTERN, hs.i), hs.hebbian_field_orthogonal_closed_form(), "numpy"
+)
+"""spec's ((M − N)/N) x_i^(m), derived for orthogonal patterns."""
+
 
 def _hadamard(order: int) -> NDArray[np.float64]:
     """Sylvester's Hadamard matrix of size 2^order: rows are orthogonal ±1 vectors."""
@@ -282,6 +292,18 @@ def test_hebbian_add_equals_batch(drawn: tuple[FloatArray, int]) -> None:
     assert_close(added, hop.hebbian_weights(patterns))
 
 
+@given(
+    st.integers(1, 5).flatmap(lambda n: st.tuples(nst.sign_vectors((n, 6)), st.integers(0, n - 1)))
+)
+def test_hebbian_field_at_stored_pattern_matches_spec(drawn: tuple[FloatArray, int]) -> None:
+    """§8.6.1: field at a stored pattern = signal + crosstalk − self-term (spec, lambdified)."""
+    patterns, m = drawn
+    count, size = patterns.shape
+    field = hop.local_field(patterns[m], hop.hebbian_weights(patterns))
+    expected = [_HEBBIAN_FIELD(patterns, count, size, m, i) for i in range(size)]
+    assert_close(field, np.asarray(expected, dtype=field.dtype))
+
+
 @pytest.mark.parametrize("order", [3, 4])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_hebbian_orthogonal_patterns_and_negatives_are_fixed_points(
@@ -295,7 +317,10 @@ def test_hebbian_orthogonal_patterns_and_negatives_are_fixed_points(
     m = rows.shape[0]
     for count in range(1, m):
         weights = hop.hebbian_weights(rows[:count])
-        for pattern in rows[:count]:
+        for index, pattern in enumerate(rows[:count]):
+            field = hop.local_field(pattern, weights)
+            expected = [_HEBBIAN_FIELD_ORTHOGONAL(rows, count, m, index, i) for i in range(m)]
+            assert_close(field, np.asarray(expected, dtype=dtype))
             for candidate in (pattern, -pattern):
                 assert np.array_equal(hop.synchronous_update(candidate, weights), candidate)
                 assert np.array_equal(

@@ -211,6 +211,17 @@ def test_spec_hebbian_weight_is_the_average_outer_product(patterns: FloatArray) 
     assert_close(got, mean_outer)
 
 
+def test_spec_hebbian_field_at_orthogonal_pattern() -> None:
+    """§8.6.1: for orthogonal stored patterns the derived field is ((M − N)/N) x_i^(m)."""
+    derived = hs.hebbian_field_orthogonal_derived()
+    assert sympy.simplify(derived - hs.hebbian_field_orthogonal_closed_form()) == 0
+    # fixed point iff the factor is positive, i.e. N < M
+    factor = sympy.simplify(derived / hs.x[hs.PATTERN, hs.i])
+    assert sympy.solve(factor > 0, hs.N) is not None
+    assert factor.subs({hs.M: 8, hs.N: 7}) > 0
+    assert factor.subs({hs.M: 8, hs.N: 8}) == 0
+
+
 def test_spec_sum_out_rejects_unresolvable_deltas() -> None:
     """sum_out_kronecker_deltas refuses to leave a Piecewise/KroneckerDelta behind."""
     outside = sympy.Symbol("z", integer=True)
