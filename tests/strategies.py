@@ -399,3 +399,108 @@ def hopfield_networks(
     bias = draw(float_arrays(chosen, (m,), magnitude=magnitude)) if use_bias else None
     state = draw(sign_vectors((m,), dtype=chosen))
     return HopfieldNetworks(weights, bias, state)
+
+
+# --- Softmax saturation and REINFORCE (§8.2, §8.2.1, exercise 8-2) ---
+
+
+@st.composite
+def unique_max_logits(
+    draw: st.DrawFn, *, max_len: int = 6, min_gap: float = 0.1, magnitude: float = 5.0
+) -> NDArray[np.float64]:
+    """Float64 logits (N,) with N ≥ 2 whose maximum exceeds every other entry by ≥ ``min_gap``."""
+    size = draw(sizes(max_len, min_size=2))
+    raw = draw(float_arrays(np.float64, (size,), magnitude=magnitude))
+    winner = draw(st.integers(min_value=0, max_value=size - 1))
+    others = np.delete(raw, winner)
+    result = raw.copy()
+    result[winner] = max(float(others.max()) + min_gap, float(raw[winner]))
+    return result
+
+
+@dataclass(frozen=True)
+class ScoresAndLosses:
+    """Scores s (*batch, N) and per-choice losses L (*batch, N) of one dtype (REINFORCE)."""
+
+    scores: NDArray[np.floating[Any]]
+    losses: NDArray[np.floating[Any]]
+
+
+@st.composite
+def scores_and_losses(
+    draw: st.DrawFn, *, dtype: np.dtype[Any] | None = None, max_len: int = 6
+) -> ScoresAndLosses:
+    """Draw scores (|s| ≤ 5) and losses (|L| ≤ 10) with a shared batch shape and N."""
+    chosen = draw(float_dtypes) if dtype is None else dtype
+    shape = (*draw(batch_shapes), draw(sizes(max_len)))
+    scores = draw(float_arrays(chosen, shape, magnitude=5.0))
+    losses = draw(float_arrays(chosen, shape))
+    return ScoresAndLosses(scores, losses)
+
+
+@st.composite
+def orthogonal_sign_patterns(
+    draw: st.DrawFn,
+    count: int,
+    *,
+    dtype: np.dtype[Any] | type[np.floating[Any]] = np.float64,
+    min_log2_width: int = 2,
+    max_log2_width: int = 5,
+) -> NDArray[np.floating[Any]]:
+    """``count`` mutually orthogonal ±1 rows of width 2^k ≥ count (Sylvester–Hadamard rows,
+    with random column signs and column order, which keep them orthogonal)."""
+    low = max(min_log2_width, (count - 1).bit_length())
+    width_log2 = draw(st.integers(min_value=low, max_value=max(low, max_log2_width)))
+    hadamard = np.ones((1, 1))
+    for _ in range(width_log2):
+        hadamard = np.block([[hadamard, hadamard], [hadamard, -hadamard]])
+    width = hadamard.shape[0]
+    rows = draw(st.permutations(list(range(width))))[:count]
+    columns = np.asarray(draw(st.permutations(list(range(width)))), dtype=np.intp)
+    signs = draw(sign_vectors((width,)))
+    result: NDArray[np.floating[Any]] = (hadamard[rows][:, columns] * signs).astype(dtype)
+    return result
+
+
+@st.composite
+def sign_pattern_pairs(
+    draw: st.DrawFn,
+    *,
+    dtype: np.dtype[Any] | None = None,
+    max_pairs: int = 5,
+    max_width: int = 12,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]:
+    """Random ±1 pattern pairs (x (P, M), y (P, K)) for a BAM, any load."""
+    chosen = draw(float_dtypes) if dtype is None else dtype
+    P = draw(sizes(max_pairs))
+    x = draw(sign_vectors((P, draw(sizes(max_width))), dtype=chosen))
+    y = draw(sign_vectors((P, draw(sizes(max_width))), dtype=chosen))
+    return x, y
+
+
+@dataclass(frozen=True)
+class ModernHopfieldInputs:
+    """Stored patterns (N, D) as rows, states (*batch, D), inverse temperature β > 0."""
+
+    patterns: NDArray[np.floating[Any]]
+    states: NDArray[np.floating[Any]]
+    beta: float
+
+
+@st.composite
+def modern_hopfield_inputs(
+    draw: st.DrawFn,
+    *,
+    dtype: np.dtype[Any] | None = None,
+    max_patterns: int = 6,
+    max_dim: int = 5,
+    magnitude: float = 3.0,
+    max_beta: float = 10.0,
+) -> ModernHopfieldInputs:
+    """Draw real patterns and states with |entries| ≤ magnitude and β in [0.01, max_beta]."""
+    chosen = draw(float_dtypes) if dtype is None else dtype
+    N, D = draw(sizes(max_patterns)), draw(sizes(max_dim))
+    patterns = draw(float_arrays(chosen, (N, D), magnitude=magnitude))
+    states = draw(float_arrays(chosen, (*draw(batch_shapes), D), magnitude=magnitude))
+    beta = draw(st.floats(min_value=0.01, max_value=max_beta))
+    return ModernHopfieldInputs(patterns, states, beta)
