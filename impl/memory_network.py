@@ -1,0 +1,495 @@
+"""End-to-end memory network (MemN2N): multi-hop key-value reads of a read-only memory.
+
+Book: §8.5.1 (Sukhbaatar, Szlam, Weston & Fergus 2015, "End-To-End Memory
+Networks", §2 and §4.1). Spec: ``spec.memory_network``.
+
+The book's single read is r = Σ_n softmax_n(a_nᵀ q) c_n, y = f(q + r); the
+paper names the pieces: sentences x_i (bags of word ids) are embedded by A into
+memory keys m_i (the book's a_n) and by C into values c_i, the question by B
+into the first query u^1 (the book's q), and each hop k reads
+
+    p^k_i = softmax_i(u^{kᵀ} m^k_i),  o^k = Σ_i p^k_i c^k_i,
+    u^{k+1} = u^k + o^k   (or H u^k + o^k, layer-wise tying),
+
+with the answer â = softmax(W (u^K + o^K)) after K hops (the book's
+y = f(q + r) with f = softmax ∘ W).
+
+Conventions shared by every function here:
+
+* **Tokens.** A sentence is an integer array of word ids of length J (a bag of
+  words with an order). ``PADDING_ID`` = 0 marks "no word": every real word
+  id is in 1..V−1, the padding may only come after the last real word of a
+  sentence, and padded positions contribute nothing (whatever row 0 of an
+  embedding holds). A story is (..., N, J): N sentences = N memory slots.
+  A sentence of padding only is an **empty slot**: it is masked out of every
+  softmax (weight exactly 0), so padding a story with empty sentences changes
+  nothing. If every slot is empty the read is 0 (``impl.softmax``'s fully
+  masked convention).
+* **Shapes.** Embeddings are (V, d) arrays whose row v is the paper's column
+  of A, B, C for word v (A ∈ R^{d×V} in the paper); the output matrix W is
+  also (V, d) (the paper's W ∈ R^{V×d}), so the paper's adjacent tying
+  Wᵀ = C^K is the identity of arrays W = C^K here. Queries are (..., d),
+  memories (..., N, d). H is (d, d) and acts as u ↦ H u (``u @ H.T``).
+* **Position encoding** (paper §4.1): m_i = Σ_j l_j ∘ A x_ij with
+  l_kj = (1 − j/J) − (k/d)(1 − 2j/J), j = 1..J over the sentence's words and
+  k = 1..d over embedding dims, J = the number of real words of *that*
+  sentence. Without it, m_i = Σ_j A x_ij (bag of words).
+  # Note: several public implementations use the padded length as J for every
+  # sentence; the paper defines J as the number of words in the sentence, which
+  # we follow (the two agree for unpadded sentences).
+* **Temporal encoding** (paper §4.1): m_i = Σ_j A x_ij + T_A(i),
+  c_i = Σ_j C x_ij + T_C(i), with T_A, T_C (N_max, d) learned. Slot i of the
+  story (row i) gets row i of T. The paper numbers sentences from the most
+  recent one; here the caller orders the slots (put the latest first to match).
+* **Read-only memory.** Nothing here writes to its arguments; reading the
+  memory any number of times leaves it unchanged (tested with read-only arrays).
+"""
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from impl import _validation as check
+from impl._typing import BoolArray, FloatArray, IntArray
+from impl.attention import attention_distribution, key_value_attention
+from impl.scores import dot_product_score
+from impl.softmax import softmax
+
+PADDING_ID = 0
+"""Word id meaning "no word" (the paper's nil word); real word ids are 1..V−1."""
+
+Tying = Literal["adjacent", "layer_wise", "none"]
+"""Weight-tying schemes of the paper (§2.2) and "none" (every array distinct)."""
+
+INITIAL_STD = 0.1
+"""Standard deviation of the Gaussian initialisation (paper §4.2: σ = 0.1)."""
+
+
+# --- validation -----------------------------------------------------------------------------
+
+
+def _tokens(tokens: object, name: str, vocabulary_size: int, *, min_ndim: int) -> IntArray:
+    """Check an integer token array: ids in [0, V), padding only after the last real word."""
+    if not isinstance(tokens, np.ndarray):
+        raise TypeError(
+            f"{name} must be a numpy integer array of word ids, got {type(tokens).__name__}"
+        )
+    if not np.issubdtype(tokens.dtype, np.integer) or tokens.dtype == np.bool_:
+        raise TypeError(f"{name} must have an integer dtype (word ids), got {tokens.dtype}")
+    if tokens.ndim < min_ndim:
+        raise ValueError(f"{name} must have at least {min_ndim} axes, got shape {tokens.shape}")
+    if tokens.size and (tokens.min() < 0 or tokens.max() >= vocabulary_size):
+        bad = tokens[(tokens < 0) | (tokens >= vocabulary_size)].ravel()[0]
+        raise ValueError(
+            f"{name} has word id {bad}, outside 0..{vocabulary_size - 1} "
+            f"(vocabulary size V = {vocabulary_size}; {PADDING_ID} is padding)"
+        )
+    real = tokens != PADDING_ID
+    if np.any(real[..., 1:] & ~real[..., :-1]):
+        raise ValueError(
+            f"{name} has a word after padding: padding ({PADDING_ID}) may only follow the last "
+            "real word of a sentence"
+        )
+    result: IntArray = tokens.astype(np.intp)
+    return result
+
+
+def _embedding(matrix: object, name: str) -> FloatArray:
+    e = check.float_array(matrix, name, min_ndim=2)
+    if e.ndim != 2 or e.shape[0] < 2 or e.shape[1] < 1:
+        raise ValueError(
+            f"{name} must be a (V, d) matrix with V ≥ 2 (padding + a word), got {e.shape}"
+        )
+    return e
+
+
+# --- sentence representations ---------------------------------------------------------------
+
+
+def position_encoding(
+    num_words: int, dim: int, *, dtype: type[np.floating[Any]] = np.float64
+) -> FloatArray:
+    r"""Position-encoding weights l_kj = (1 − j/J) − (k/d)(1 − 2j/J), as a (J, d) array.
+
+    Book: §8.5.1 (Sukhbaatar et al. 2015, §4.1, position encoding).
+    Shapes: -> (J, d); entry [j − 1, k − 1] is l_kj (1-based j ≤ J, k ≤ d).
+    Properties (derived in the spec): l_kJ = k/d at the last word (so J = 1
+    gives l_k1 = k/d); l_kj + l_{d−k, j} = 1 for 1 ≤ k < d; l_kj = 1/2 at
+    j = J/2.
+    Spec: ``spec.memory_network.position_weight``.
+    """
+    J = check.positive_int(num_words, "num_words")
+    d = check.positive_int(dim, "dim")
+    j = np.arange(1, J + 1, dtype=np.float64)[:, None]
+    k = np.arange(1, d + 1, dtype=np.float64)[None, :]
+    weights: FloatArray = ((1 - j / J) - (k / d) * (1 - 2 * j / J)).astype(dtype)
+    return weights
+
+
+def _position_weights(real: BoolArray, dim: int, dtype: np.dtype[Any]) -> FloatArray:
+    """l_kj for every word of every sentence with the sentence's own J; 0 at padding.
+
+    real (..., J_max) -> (..., J_max, d).
+    """
+    lengths = real.sum(axis=-1, keepdims=True).astype(np.float64)  # J of each sentence
+    safe = np.where(lengths > 0, lengths, 1.0)
+    j = np.arange(1, real.shape[-1] + 1, dtype=np.float64)
+    k = np.arange(1, dim + 1, dtype=np.float64)
+    ratio = (j / safe)[..., None]  # j / J, (..., J_max, 1)
+    weights = (1 - ratio) - (k / dim) * (1 - 2 * ratio)
+    result: FloatArray = np.where(real[..., None], weights, 0).astype(dtype)
+    return result
+
+
+def embed_sentences(
+    tokens: IntArray, embedding: FloatArray, *, use_position_encoding: bool = False
+) -> FloatArray:
+    r"""Sentence vectors Σ_j A x_j (bag of words) or Σ_j l_j ∘ A x_j (position encoding).
+
+    Book: §8.5.1 (Sukhbaatar et al. 2015, §2.1 and §4.1).
+    Shapes: tokens (..., J) integer word ids, embedding (V, d) -> (..., d).
+    Assumptions: see the module docstring (padding id 0, trailing padding;
+    J in l_kj is the sentence's number of real words). An all-padding
+    sentence gives the zero vector.
+    Spec: ``spec.memory_network.sentence_vector``.
+    """
+    e = _embedding(embedding, "embedding")
+    ids = _tokens(tokens, "tokens", e.shape[0], min_ndim=1)
+    real: BoolArray = ids != PADDING_ID
+    vectors: FloatArray = e[ids]  # (..., J, d): row j is A x_j
+    if use_position_encoding:
+        weights = _position_weights(real, e.shape[1], e.dtype)
+    else:
+        weights = np.broadcast_to(real[..., None], vectors.shape).astype(e.dtype)
+    summed: FloatArray = np.sum(weights * vectors, axis=-2).astype(e.dtype)
+    return summed
+
+
+def embed_memory(
+    story: IntArray,
+    embedding: FloatArray,
+    temporal: FloatArray | None = None,
+    *,
+    use_position_encoding: bool = False,
+) -> FloatArray:
+    r"""Memory vectors m_i = Σ_j (l_j ∘) A x_ij + T_A(i) of every sentence of a story.
+
+    Book: §8.5.1 (Sukhbaatar et al. 2015, §2.1, §4.1 temporal encoding).
+    Shapes: story (..., N, J) word ids, embedding (V, d), temporal (N_max, d)
+    with N ≤ N_max or None -> (..., N, d).
+    Spec: ``spec.memory_network.sentence_vector``.
+    """
+    sentences = embed_sentences(story, embedding, use_position_encoding=use_position_encoding)
+    if sentences.ndim < 2:
+        raise ValueError(f"story must be (..., N, J), got shape {story.shape}")
+    if temporal is None:
+        return sentences
+    t = check.float_array(temporal, "temporal", min_ndim=2)
+    check.same_dtype(embedding=embedding, temporal=t)
+    n = sentences.shape[-2]
+    if t.ndim != 2 or t.shape[1] != sentences.shape[-1] or t.shape[0] < n:
+        raise ValueError(
+            f"temporal must be (N_max, d) with N_max ≥ N = {n} and d = {sentences.shape[-1]}, "
+            f"got {t.shape}"
+        )
+    encoded: FloatArray = (sentences + t[:n]).astype(sentences.dtype)  # + T_A(i)
+    return encoded
+
+
+def memory_mask(story: IntArray) -> BoolArray:
+    """True for every memory slot whose sentence has a real word: (..., N, J) -> (..., N).
+
+    Book: §8.5.1 (empty slots of a padded story are masked out of the softmax).
+    """
+    ids = _tokens(story, "story", np.iinfo(np.intp).max, min_ndim=2)
+    mask: BoolArray = np.any(ids != PADDING_ID, axis=-1)
+    return mask
+
+
+# --- one hop --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HopResult:
+    """One read: o = Σ_i p_i c_i (..., d) and the attention p (..., N)."""
+
+    read: FloatArray
+    weights: FloatArray
+
+
+def memory_hop(
+    query: FloatArray, keys: FloatArray, values: FloatArray, mask: BoolArray | None = None
+) -> HopResult:
+    r"""One read of the memory: o = Σ_i softmax_i(m_iᵀ u) c_i.
+
+    Book: §8.5.1, r = Σ_n softmax_n(a_nᵀ q) c_n — key-value attention
+    (§8.2.1) with the dot-product score.
+    Shapes: query u (..., d), keys m (..., N, d), values c (..., N, d_v),
+    mask (..., N) True = occupied slot, or None -> read (..., d_v), weights (..., N).
+    Assumptions: a fully masked memory reads 0 with weights 0. The memory is
+    only read (never modified).
+    Spec: ``spec.memory_network.read``.
+    """
+    q = check.float_array(query, "query", min_ndim=1)
+    row_mask = None if mask is None else mask[..., None, :]  # (..., 1, N): L = 1 query
+    read = key_value_attention(
+        q[..., None, :], keys, values, score=dot_product_score, mask=row_mask
+    )
+    weights = attention_distribution(q[..., None, :], keys, score=dot_product_score, mask=row_mask)
+    return HopResult(read[..., 0, :], weights[..., 0, :])
+
+
+# --- the model ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MemN2NParameters:
+    r"""Embeddings and maps of a K-hop MemN2N (Sukhbaatar et al. 2015, §2).
+
+    ``query_embedding`` B (V, d); ``key_embeddings`` A^1..A^K and
+    ``value_embeddings`` C^1..C^K, tuples of (V, d); ``output`` W (V, d);
+    ``hop_map`` H (d, d) or None (then u^{k+1} = u^k + o^k);
+    ``temporal_keys`` T_A^1..T_A^K and ``temporal_values`` T_C^1..T_C^K,
+    tuples of (N_max, d), or None (no temporal encoding).
+    Tying is expressed by **identity**: tied entries are the same array object
+    (``initialize`` builds them so); ``parameter_count`` counts distinct arrays.
+    """
+
+    query_embedding: FloatArray
+    key_embeddings: tuple[FloatArray, ...]
+    value_embeddings: tuple[FloatArray, ...]
+    output: FloatArray
+    hop_map: FloatArray | None = None
+    temporal_keys: tuple[FloatArray, ...] | None = None
+    temporal_values: tuple[FloatArray, ...] | None = None
+
+    def __post_init__(self) -> None:
+        B = _embedding(self.query_embedding, "query_embedding")
+        V, d = B.shape
+        hops = len(self.key_embeddings)
+        if hops == 0 or len(self.value_embeddings) != hops:
+            raise ValueError(
+                f"need K ≥ 1 key and value embeddings of equal number, got "
+                f"{hops} and {len(self.value_embeddings)}"
+            )
+        arrays: dict[str, FloatArray] = {"query_embedding": B, "output": self.output}
+        for k in range(hops):
+            arrays[f"key_embeddings[{k}]"] = self.key_embeddings[k]
+            arrays[f"value_embeddings[{k}]"] = self.value_embeddings[k]
+        for name, array in arrays.items():
+            if _embedding(array, name).shape != (V, d):
+                raise ValueError(f"{name} has shape {array.shape}, query_embedding has {(V, d)}")
+        if self.hop_map is not None:
+            arrays["hop_map"] = check.float_array(self.hop_map, "hop_map", min_ndim=2)
+            if self.hop_map.shape != (d, d):
+                raise ValueError(f"hop_map must be (d, d) = {(d, d)}, got {self.hop_map.shape}")
+        if (self.temporal_keys is None) != (self.temporal_values is None):
+            raise ValueError("give both temporal_keys and temporal_values, or neither")
+        if self.temporal_keys is not None and self.temporal_values is not None:
+            if not len(self.temporal_keys) == len(self.temporal_values) == hops:
+                raise ValueError(f"need K = {hops} temporal key and value matrices")
+            size = self.temporal_keys[0].shape[0]
+            for k in range(hops):
+                for name, t in (
+                    ("temporal_keys", self.temporal_keys[k]),
+                    ("temporal_values", self.temporal_values[k]),
+                ):
+                    arrays[f"{name}[{k}]"] = check.float_array(t, name, min_ndim=2)
+                    if t.shape != (size, d):
+                        raise ValueError(f"{name}[{k}] has shape {t.shape}, expected {(size, d)}")
+        check.same_dtype(**arrays)
+
+    @property
+    def hops(self) -> int:
+        """K, the number of memory hops."""
+        return len(self.key_embeddings)
+
+    @property
+    def vocabulary_size(self) -> int:
+        """V (including the padding id 0)."""
+        return int(self.query_embedding.shape[0])
+
+    @property
+    def embedding_dim(self) -> int:
+        """d."""
+        return int(self.query_embedding.shape[1])
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """The dtype shared by all arrays."""
+        return self.query_embedding.dtype
+
+    @property
+    def memory_size(self) -> int | None:
+        """N_max (rows of the temporal matrices), or None without temporal encoding."""
+        return None if self.temporal_keys is None else int(self.temporal_keys[0].shape[0])
+
+    def distinct_arrays(self) -> tuple[FloatArray, ...]:
+        """Every parameter array once (tied entries are the same object, counted once)."""
+        candidates: list[FloatArray] = [
+            self.query_embedding,
+            *self.key_embeddings,
+            *self.value_embeddings,
+            self.output,
+        ]
+        if self.hop_map is not None:
+            candidates.append(self.hop_map)
+        candidates += [*(self.temporal_keys or ()), *(self.temporal_values or ())]
+        seen: dict[int, FloatArray] = {}
+        for array in candidates:
+            seen.setdefault(id(array), array)
+        return tuple(seen.values())
+
+    def parameter_count(self) -> int:
+        """Number of scalars in the distinct arrays.
+
+        Spec: ``spec.memory_network.parameter_count`` (as a function of V, d, K, N_max).
+        """
+        return sum(int(array.size) for array in self.distinct_arrays())
+
+    @classmethod
+    def initialize(
+        cls,
+        rng: np.random.Generator,
+        *,
+        vocabulary_size: int,
+        embedding_dim: int,
+        hops: int,
+        tying: Tying = "adjacent",
+        memory_size: int | None = None,
+        dtype: type[np.floating[Any]] = np.float64,
+    ) -> "MemN2NParameters":
+        r"""Draw a MemN2N with the given tying from ``rng`` (entries N(0, 0.1²), row 0 = 0).
+
+        ``tying`` (paper §2.2):
+          * "adjacent": A^{k+1} = C^k, Wᵀ = C^K (here W = C^K), B = A^1 — and
+            likewise T_A^{k+1} = T_C^k; no H.
+          * "layer_wise": A^1 = … = A^K, C^1 = … = C^K (and T_A, T_C shared),
+            B and W separate, and H (d, d) with u^{k+1} = H u^k + o^k.
+          * "none": every array distinct, no H.
+        ``memory_size`` N_max turns on temporal encoding.
+        # Note: row PADDING_ID of each embedding is set to 0 (the paper's nil
+        # word); it is never used (padding is masked), but it is counted.
+        """
+        gen = check.generator(rng)
+        V = check.positive_int(vocabulary_size, "vocabulary_size")
+        if V < 2:
+            raise ValueError(f"vocabulary_size must be ≥ 2 (padding + a word), got {V}")
+        d = check.positive_int(embedding_dim, "embedding_dim")
+        K = check.positive_int(hops, "hops")
+        if tying not in ("adjacent", "layer_wise", "none"):
+            raise ValueError(f"tying must be 'adjacent', 'layer_wise' or 'none', got {tying!r}")
+        n_max = None if memory_size is None else check.positive_int(memory_size, "memory_size")
+
+        def embedding() -> FloatArray:
+            e = gen.normal(0.0, INITIAL_STD, size=(V, d)).astype(dtype)
+            e[PADDING_ID] = 0
+            return e
+
+        def temporal() -> FloatArray:
+            assert n_max is not None
+            return gen.normal(0.0, INITIAL_STD, size=(n_max, d)).astype(dtype)
+
+        t_keys: tuple[FloatArray, ...] | None = None
+        t_values: tuple[FloatArray, ...] | None = None
+        if tying == "adjacent":
+            chain = [embedding() for _ in range(K + 1)]  # E_0 = B = A^1, E_k = C^k = A^{k+1}
+            if n_max is not None:
+                t_chain = [temporal() for _ in range(K + 1)]
+                t_keys, t_values = tuple(t_chain[:K]), tuple(t_chain[1:])
+            return cls(
+                chain[0], tuple(chain[:K]), tuple(chain[1:]), chain[K], None, t_keys, t_values
+            )
+        if tying == "layer_wise":
+            A, C = embedding(), embedding()
+            B, W = embedding(), embedding()
+            H = gen.normal(0.0, INITIAL_STD, size=(d, d)).astype(dtype)
+            if n_max is not None:
+                t_a, t_c = temporal(), temporal()
+                t_keys, t_values = (t_a,) * K, (t_c,) * K
+            return cls(B, (A,) * K, (C,) * K, W, H, t_keys, t_values)
+        keys = tuple(embedding() for _ in range(K))
+        values = tuple(embedding() for _ in range(K))
+        if n_max is not None:
+            t_keys = tuple(temporal() for _ in range(K))
+            t_values = tuple(temporal() for _ in range(K))
+        return cls(embedding(), keys, values, embedding(), None, t_keys, t_values)
+
+
+@dataclass(frozen=True)
+class MemN2NOutput:
+    r"""A forward pass: queries u^1..u^K, reads o^1..o^K (..., d), attention p^1..p^K
+    (..., N), and the answer logits W(u^K + o^K) and probabilities â (..., V)."""
+
+    queries: tuple[FloatArray, ...]
+    reads: tuple[FloatArray, ...]
+    weights: tuple[FloatArray, ...]
+    answer_logits: FloatArray
+    answer_probabilities: FloatArray
+
+
+def memn2n_forward(
+    parameters: MemN2NParameters,
+    story: IntArray,
+    question: IntArray,
+    *,
+    use_position_encoding: bool = False,
+) -> MemN2NOutput:
+    r"""K hops over the story's memory and the answer â = softmax(W (u^K + o^K)).
+
+    Book: §8.5.1, r = Σ_n softmax_n(a_nᵀ q) c_n, multi-hop q^{(k+1)} = q^{(k)} +
+    r^{(k)} (or H q^{(k)} + r^{(k)}), y = f(q + r) (Sukhbaatar et al. 2015, eqs. 1–3).
+    Shapes: story (..., N, J) word ids, question (..., J_q) word ids (batch
+    axes broadcast) -> ``MemN2NOutput``.
+    Assumptions: see the module docstring (padding, empty slots masked,
+    J per sentence, temporal rows 0..N−1). Every hop is ``memory_hop``
+    (key-value attention); the story is never modified.
+    # Note: the paper's final layer is â = softmax(W(o^K + u^K)) even with
+    # layer-wise tying; we follow it literally (H is only applied between hops).
+    Spec: ``spec.memory_network`` (read, sentence_vector).
+    """
+    if not isinstance(parameters, MemN2NParameters):
+        raise TypeError(f"parameters must be MemN2NParameters, got {type(parameters).__name__}")
+    p = parameters
+    V = p.vocabulary_size
+    story_ids = _tokens(story, "story", V, min_ndim=2)
+    question_ids = _tokens(question, "question", V, min_ndim=1)
+    try:
+        np.broadcast_shapes(story_ids.shape[:-2], question_ids.shape[:-1])
+    except ValueError:
+        raise ValueError(
+            f"batch axes of story {story_ids.shape[:-2]} and question {question_ids.shape[:-1]} "
+            "do not broadcast"
+        ) from None
+    n = story_ids.shape[-2]
+    if p.memory_size is not None and n > p.memory_size:
+        raise ValueError(
+            f"story has N = {n} sentences, temporal encoding covers N_max = {p.memory_size}"
+        )
+    mask = memory_mask(story_ids)
+    u = embed_sentences(
+        question_ids, p.query_embedding, use_position_encoding=use_position_encoding
+    )
+    queries: list[FloatArray] = []
+    reads: list[FloatArray] = []
+    weights: list[FloatArray] = []
+    for k in range(p.hops):
+        t_a = None if p.temporal_keys is None else p.temporal_keys[k]
+        t_c = None if p.temporal_values is None else p.temporal_values[k]
+        keys = embed_memory(
+            story_ids, p.key_embeddings[k], t_a, use_position_encoding=use_position_encoding
+        )
+        values = embed_memory(
+            story_ids, p.value_embeddings[k], t_c, use_position_encoding=use_position_encoding
+        )
+        hop = memory_hop(u, keys, values, mask)
+        queries.append(u)
+        reads.append(hop.read)
+        weights.append(hop.weights)
+        if k < p.hops - 1:
+            mapped: FloatArray = u if p.hop_map is None else u @ p.hop_map.T  # u or H u
+            u = (mapped + hop.read).astype(p.dtype)  # u^{k+1} = (H) u^k + o^k
+    final: FloatArray = (queries[-1] + reads[-1]).astype(p.dtype)  # u^K + o^K
+    logits: FloatArray = final @ p.output.T  # W (u^K + o^K): (..., V)
+    return MemN2NOutput(tuple(queries), tuple(reads), tuple(weights), logits, softmax(logits))
