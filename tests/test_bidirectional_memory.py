@@ -101,6 +101,9 @@ def test_bam_recall_batch_consistency(pairs: Pairs, data: st.DataObject) -> None
         single = bam_recall(starts[n], W)
         assert_close(batched.x[n], single.x)
         assert_close(batched.y[n], single.y)
+        assert batched.converged[n] == single.converged
+        rounds_needed = single.rounds
+        assert_close(np.asarray(batched.energies[2 * rounds_needed, n]), single.energies[-1])
 
 
 def test_bam_recall_tie_keeps_previous_state() -> None:
