@@ -2,6 +2,7 @@
 
 import itertools
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from impl import pointer_network as pn
+from impl import recurrent as cells
 from impl._typing import FloatArray, IntArray
+from impl.scores import AdditiveScoreParameters
 from tests import strategies as s
 from tests.tolerances import assert_close, eps
 
@@ -22,13 +25,43 @@ rounded operations each, relative error ≲ 20 eps), and ≤ 64 of them are adde
 output_lengths = st.integers(min_value=0, max_value=5)
 
 
+SHARPENING = 4.0
+"""The tests multiply every initial parameter by this factor. With the default
+initialisation (±1/√m) the pointer distributions are nearly uniform, so a bug
+in what the decoder is fed changes log-probabilities by only ~1e-4, below the
+float32 tolerance; scaled-up parameters give peaked distributions in which such
+bugs show."""
+
+
+def _scaled_gate(gate: cells.GateParameters, factor: float) -> cells.GateParameters:
+    return cells.GateParameters(W=gate.W * factor, U=gate.U * factor, b=gate.b * factor)
+
+
+def _scaled_lstm(lstm: cells.LSTMParameters, factor: float) -> cells.LSTMParameters:
+    return cells.LSTMParameters(
+        *(
+            _scaled_gate(g, factor)
+            for g in (lstm.input_gate, lstm.forget_gate, lstm.output_gate, lstm.candidate)
+        )
+    )
+
+
 def _params(inputs: s.PointerInputs) -> pn.PointerNetworkParameters:
-    return pn.PointerNetworkParameters.initialize(
+    base = pn.PointerNetworkParameters.initialize(
         np.random.default_rng(inputs.seed),
         input_size=inputs.inputs.shape[-1],
         hidden_size=inputs.hidden_size,
         attention_size=inputs.attention_size,
         dtype=inputs.inputs.dtype.type,
+    )
+    attention = base.attention
+    return pn.PointerNetworkParameters(
+        encoder=_scaled_lstm(base.encoder, SHARPENING),
+        decoder=_scaled_lstm(base.decoder, SHARPENING),
+        attention=AdditiveScoreParameters(
+            W=attention.W * SHARPENING, U=attention.U * SHARPENING, v=attention.v * SHARPENING
+        ),
+        start=base.start * SHARPENING,
     )
 
 
@@ -329,3 +362,42 @@ def test_pointer_network_rejects_bad_input() -> None:
         pn.PointerNetworkParameters(params.encoder, params.decoder, params.attention, np.zeros(3))
     with pytest.raises(ValueError, match="every continuation has probability 0"):
         pn.beam_search(lambda prefix: np.full(2, -np.inf), output_length=1, beam_width=1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_pointer_network_saturated_inputs_stay_normalised(dtype: Any) -> None:
+    """§8.2.1 extremes: inputs of ±1e30 saturate the LSTMs without overflow warnings;
+    the distribution stays finite and sums to 1."""
+    rng = np.random.default_rng(7)
+    params = pn.PointerNetworkParameters.initialize(
+        rng, input_size=2, hidden_size=3, attention_size=2, dtype=dtype
+    )
+    x = (1e30 * rng.choice([-1.0, 1.0], size=(3, 2))).astype(dtype)
+    sequences = _all_sequences(3, 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        log_p = pn.sequence_log_probability(x, sequences, params)
+    assert np.all(np.isfinite(log_p))
+    total = np.exp(log_p.astype(np.float64)).sum()
+    assert_close(np.asarray(total), 1.0, rtol=ENUMERATION_RTOL_EPS * eps(dtype))
+    assert np.isfinite(pn.greedy_decode(x, params, 3).log_probability)
+
+
+def test_pointer_parameters_reject_mismatches() -> None:
+    """The parameter container checks sizes and dtypes across encoder, decoder and attention."""
+    rng = np.random.default_rng(8)
+    small = pn.PointerNetworkParameters.initialize(
+        rng, input_size=2, hidden_size=3, attention_size=2
+    )
+    other = pn.PointerNetworkParameters.initialize(
+        rng, input_size=2, hidden_size=4, attention_size=2
+    )
+    single = pn.PointerNetworkParameters.initialize(
+        rng, input_size=2, hidden_size=3, attention_size=2, dtype=np.float32
+    )
+    with pytest.raises(ValueError, match="decoder has"):
+        pn.PointerNetworkParameters(small.encoder, other.decoder, small.attention, small.start)
+    with pytest.raises(ValueError, match="attention W and U must have m = 3 columns"):
+        pn.PointerNetworkParameters(small.encoder, small.decoder, other.attention, small.start)
+    with pytest.raises(TypeError, match="share one dtype"):
+        pn.PointerNetworkParameters(small.encoder, single.decoder, small.attention, small.start)
