@@ -26,6 +26,9 @@ Conventions shared by every function here:
 * **Scores** are ``impl.scores.additive_score`` with the decoder state h_m as
   the query and the encoder states e_n as the keys; the distribution is
   ``impl.softmax.log_softmax`` over n.
+  Note: the book writes s_{m,n} = vᵀ tanh(W x_n + U h_m), scoring the raw
+  inputs x_n; Vinyals et al. (eq. 3, u^i_j = vᵀ tanh(W_1 e_j + W_2 d_i)) and
+  this module score the encoder states e_n, which carry each input's context.
 * **mask_chosen=True** forbids indices already chosen (so with M = N the
   output is a permutation). M > N is then impossible — every index would be
   masked at step N + 1 — and raises ``ValueError``. A given sequence that
@@ -208,7 +211,7 @@ def _broadcast_batch(x: FloatArray, indices: IntArray, name: str) -> tuple[Float
 def encode(inputs: FloatArray, params: PointerNetworkParameters) -> tuple[FloatArray, DecoderState]:
     r"""The encoder states e_1..e_N and the encoder's final state (h_N, c_N).
 
-    Book: §8.2.1 (the encoder RNN over x_1..x_N).
+    Book: §8.2.1 (the encoder RNN over x_1..x_N); the decoder starts from (h_N, c_N).
     Shapes: inputs (..., N, n) -> e (..., N, m), (h_N, c_N) each (..., m).
     """
     x = _checked_inputs(inputs, params)
@@ -375,6 +378,10 @@ def beam_search(
 ) -> tuple[DecodedSequence, ...]:
     r"""Beam search over sequences of M choices among K, for any next-step distribution.
 
+    Book: §8.2.1 (decoding by beam search); used by ``beam_search_decode``.
+    Shapes: ``next_log_probs(prefix)`` returns (K,) log-probabilities of the
+    next choice (−inf = impossible); the result's indices are (M,) intp.
+    M = 0 returns the empty sequence with log-probability 0 (float64).
     Keeps the ``beam_width`` most probable prefixes after each step (ties:
     earlier beam, then lower index) and returns up to ``beam_width`` complete
     sequences, most probable first, each with indices (M,) and its summed

@@ -401,3 +401,20 @@ def test_pointer_parameters_reject_mismatches() -> None:
         pn.PointerNetworkParameters(small.encoder, small.decoder, other.attention, small.start)
     with pytest.raises(TypeError, match="share one dtype"):
         pn.PointerNetworkParameters(small.encoder, single.decoder, small.attention, small.start)
+
+
+@given(s.pointer_inputs())
+def test_pointer_first_step_matches_formula(inputs: s.PointerInputs) -> None:
+    """§8.2.1: p(c_1 = n | x) = softmax_n(vᵀ tanh(W e_n + U h_1)), h_1 = LSTM(start; h_N, c_N)."""
+    x = inputs.inputs
+    params = _params(inputs)
+    encoder_states, final_state = pn.encode(x, params)
+    assert encoder_states.shape == (*x.shape[:-1], inputs.hidden_size)
+    start = np.broadcast_to(params.start, (*x.shape[:-2], x.shape[-1]))
+    h_1, _ = cells.lstm_cell(start, final_state, params.decoder)
+    a = params.attention
+    scores = np.tanh(encoder_states @ a.W.T + (h_1 @ a.U.T)[..., None, :]) @ a.v
+    shifted = scores - scores.max(axis=-1, keepdims=True)
+    expected = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    actual = pn.pointer_step_log_probs(x, np.zeros((0,), dtype=np.intp), params)
+    assert_close(actual, expected.astype(x.dtype), atol=10 * eps(x.dtype))
