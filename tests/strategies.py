@@ -504,3 +504,91 @@ def modern_hopfield_inputs(
     states = draw(float_arrays(chosen, (*draw(batch_shapes), D), magnitude=magnitude))
     beta = draw(st.floats(min_value=0.01, max_value=max_beta))
     return ModernHopfieldInputs(patterns, states, beta)
+
+
+# --- Memory-augmented networks (§8.5): NTM addressing and MemN2N stories ---
+
+
+@st.composite
+def distribution_arrays(
+    draw: st.DrawFn,
+    dtype: np.dtype[Any] | type[np.floating[Any]],
+    shape: tuple[int, ...],
+    *,
+    allow_zeros: bool = True,
+) -> NDArray[np.floating[Any]]:
+    """Arrays whose last axis is a probability distribution (some entries may be exactly 0)."""
+    raw = np.abs(draw(float_arrays(np.float64, shape, magnitude=1.0)))
+    if allow_zeros:
+        raw = np.where(raw < 0.2, 0.0, raw)
+    raw = raw + (raw.sum(axis=-1, keepdims=True) == 0)  # a row of zeros becomes uniform
+    if not allow_zeros:
+        raw = raw + 1e-3
+    result: NDArray[np.floating[Any]] = (raw / raw.sum(axis=-1, keepdims=True)).astype(dtype)
+    return result
+
+
+@dataclass(frozen=True)
+class NTMHeadInputs:
+    """A memory and one head's addressing parameters with a shared batch shape.
+
+    Shapes: memory (*batch, N, D), key (*batch, D), previous (*batch, N) and
+    shift (*batch, S) distributions; key_strength β > 0, gate g ∈ [0, 1],
+    sharpening γ ≥ 1 as floats.
+    """
+
+    memory: NDArray[np.floating[Any]]
+    key: NDArray[np.floating[Any]]
+    previous: NDArray[np.floating[Any]]
+    shift: NDArray[np.floating[Any]]
+    key_strength: float
+    gate: float
+    sharpening: float
+
+
+@st.composite
+def ntm_head_inputs(
+    draw: st.DrawFn,
+    *,
+    dtype: np.dtype[Any] | None = None,
+    batched: bool = True,
+    max_slots: int = 6,
+    max_width: int = 4,
+    magnitude: float = 3.0,
+    max_radius: int = 2,
+) -> NTMHeadInputs:
+    """Draw an NTM memory and head (β in [0.01, 20], γ in [1, 10], shift radius 0..max_radius)."""
+    chosen = draw(float_dtypes) if dtype is None else dtype
+    batch = draw(batch_shapes) if batched else ()
+    n, d = draw(sizes(max_slots)), draw(sizes(max_width))
+    radius = draw(st.integers(min_value=0, max_value=max_radius))
+    return NTMHeadInputs(
+        memory=draw(float_arrays(chosen, (*batch, n, d), magnitude=magnitude)),
+        key=draw(float_arrays(chosen, (*batch, d), magnitude=magnitude)),
+        previous=draw(distribution_arrays(chosen, (*batch, n))),
+        shift=draw(distribution_arrays(chosen, (*batch, 2 * radius + 1))),
+        key_strength=draw(st.floats(min_value=0.01, max_value=20.0)),
+        gate=draw(st.floats(min_value=0.0, max_value=1.0)),
+        sharpening=draw(st.floats(min_value=1.0, max_value=10.0)),
+    )
+
+
+@st.composite
+def token_arrays(
+    draw: st.DrawFn,
+    shape: tuple[int, ...],
+    vocabulary_size: int,
+    *,
+    allow_empty: bool = True,
+) -> NDArray[np.intp]:
+    """Word ids (..., J) in 1..V−1 followed by padding 0 (trailing), per sentence."""
+    words = draw(
+        hnp.arrays(np.intp, shape, elements=st.integers(min_value=1, max_value=vocabulary_size - 1))
+    )
+    low = 0 if allow_empty else 1
+    lengths = draw(
+        hnp.arrays(np.intp, shape[:-1], elements=st.integers(min_value=low, max_value=shape[-1]))
+    )
+    keep = np.arange(shape[-1]) < lengths[..., None]
+    result: NDArray[np.intp] = np.where(keep, words, 0).astype(np.intp)
+    return result
