@@ -413,7 +413,7 @@ def unique_max_logits(
     raw = draw(float_arrays(np.float64, (size,), magnitude=magnitude))
     winner = draw(st.integers(min_value=0, max_value=size - 1))
     others = np.delete(raw, winner)
-    result = raw.copy()
+    result: NDArray[np.float64] = raw.astype(np.float64)
     result[winner] = max(float(others.max()) + min_gap, float(raw[winner]))
     return result
 
