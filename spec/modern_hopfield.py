@@ -211,7 +211,12 @@ def reduce_signs(expression: sympy.Expr, num_patterns: int, size: int) -> sympy.
 
 @cache
 def quadratic_dense_energy_offset(num_patterns: int, size: int) -> tuple[sympy.Expr, sympy.Expr]:
-    """(a, c) solved from E_dense(σ; F = z²) ≡ a·E_Hopfield(σ) + c on ±1 values."""
+    """(a, c) solved from E_dense(σ; F = z²) ≡ a·E_Hopfield(σ) + c on ±1 values.
+
+    Needs M ≥ 2: with one neuron the Hopfield energy is identically 0 and a is free.
+    """
+    if size < 2:
+        raise ValueError(f"size must be ≥ 2 (with M = 1 the scale a is undetermined), got {size}")
     a, c = sympy.symbols("a c")
     s = dense_symbols(num_patterns, size)
     residual = reduce_signs(
