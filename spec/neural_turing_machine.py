@@ -336,6 +336,13 @@ def key_scaling_residual(width: int, scale: sympy.Expr) -> sympy.Expr:
     return result
 
 
+def key_scaling_ratio(width: int, scale: sympy.Expr) -> sympy.Expr:
+    """cos(c k, m) / cos(k, m) reduced by ``cancel`` (1 for c > 0, −1 for c < 0)."""
+    key, row = real_matrix("k", width, 1), real_matrix("m", width, 1)
+    result: sympy.Expr = sympy.cancel(cosine(scale * key, row) / cosine(key, row))
+    return result
+
+
 def write_entry(m: sympy.Expr, weight: sympy.Expr, e: sympy.Expr, a: sympy.Expr) -> sympy.Expr:
     """One entry of the write: m (1 − w e) + w a (elementwise, so one entry is general)."""
     return m * (1 - weight * e) + weight * a
