@@ -592,3 +592,93 @@ def token_arrays(
     keep = np.arange(shape[-1]) < lengths[..., None]
     result: NDArray[np.intp] = np.where(keep, words, 0).astype(np.intp)
     return result
+
+
+# --- Continuous stack/queue/deque, set and tree memories (exercise 8-4) ---
+
+
+@dataclass(frozen=True)
+class StructureOperations:
+    """A push/pop/value sequence for a continuous stack or queue.
+
+    Shapes: values (*batch, T, D), push (*batch, T), pop (*batch, T); strengths in [0, 1]
+    (exactly 0 or 1 when drawn with ``discrete=True``).
+    """
+
+    values: NDArray[np.floating[Any]]
+    push: NDArray[np.floating[Any]]
+    pop: NDArray[np.floating[Any]]
+
+
+def unit_strength_arrays(
+    dtype: np.dtype[Any] | type[np.floating[Any]], shape: tuple[int, ...], *, discrete: bool
+) -> st.SearchStrategy[NDArray[np.floating[Any]]]:
+    """Strengths in [0, 1] (endpoints included on purpose), or only {0, 1} if ``discrete``."""
+    if discrete:
+        return hnp.arrays(dtype=dtype, shape=shape, elements=st.sampled_from([0.0, 1.0]))
+    width: Literal[32, 64] = 32 if np.dtype(dtype) == np.float32 else 64
+    elements = st.one_of(
+        st.sampled_from([0.0, 1.0]),
+        st.floats(0.0, 1.0, allow_subnormal=False, width=width),
+    )
+    return hnp.arrays(dtype=dtype, shape=shape, elements=elements)
+
+
+@st.composite
+def structure_operations(
+    draw: st.DrawFn,
+    *,
+    discrete: bool = False,
+    dtype: np.dtype[Any] | None = None,
+    batched: bool = False,
+    max_steps: int = 10,
+    max_width: int = 3,
+    magnitude: float = DEFAULT_MAGNITUDE,
+) -> StructureOperations:
+    """Draw T ≥ 1 steps of (value, push, pop) with a random D (and batch, if ``batched``)."""
+    chosen = draw(float_dtypes) if dtype is None else dtype
+    batch = draw(batch_shapes) if batched else ()
+    steps, width = draw(sizes(max_steps)), draw(sizes(max_width))
+    return StructureOperations(
+        values=draw(float_arrays(chosen, (*batch, steps, width), magnitude=magnitude)),
+        push=draw(unit_strength_arrays(chosen, (*batch, steps), discrete=discrete)),
+        pop=draw(unit_strength_arrays(chosen, (*batch, steps), discrete=discrete)),
+    )
+
+
+@dataclass(frozen=True)
+class DequeOperations:
+    """A sequence for a continuous deque: two values and four strengths per step.
+
+    Shapes: values_top, values_bottom (T, D); push_top, pop_top, push_bottom, pop_bottom (T,).
+    """
+
+    values_top: NDArray[np.floating[Any]]
+    values_bottom: NDArray[np.floating[Any]]
+    push_top: NDArray[np.floating[Any]]
+    pop_top: NDArray[np.floating[Any]]
+    push_bottom: NDArray[np.floating[Any]]
+    pop_bottom: NDArray[np.floating[Any]]
+
+
+@st.composite
+def deque_operations(
+    draw: st.DrawFn,
+    *,
+    discrete: bool = False,
+    dtype: np.dtype[Any] | None = None,
+    max_steps: int = 8,
+    max_width: int = 3,
+) -> DequeOperations:
+    """Draw T ≥ 1 deque steps (unbatched)."""
+    chosen = draw(float_dtypes) if dtype is None else dtype
+    steps, width = draw(sizes(max_steps)), draw(sizes(max_width))
+    strengths = [draw(unit_strength_arrays(chosen, (steps,), discrete=discrete)) for _ in range(4)]
+    return DequeOperations(
+        values_top=draw(float_arrays(chosen, (steps, width))),
+        values_bottom=draw(float_arrays(chosen, (steps, width))),
+        push_top=strengths[0],
+        pop_top=strengths[1],
+        push_bottom=strengths[2],
+        pop_bottom=strengths[3],
+    )
