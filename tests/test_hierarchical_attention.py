@@ -81,6 +81,49 @@ def test_attention_pooling_matches_han_formula(doc: hst.HierarchicalDocuments, d
         )
 
 
+def softmax_pool_reference(
+    vectors: list[Array], level: AttentionPoolingParameters, width: int
+) -> tuple[list[float], Array]:
+    """(weights, Σ weight·vector) of one HAN level, float64, by the formula (empty → [], 0)."""
+    logits = [
+        float(np.tanh(level.W.astype(float) @ v.astype(float) + level.b) @ level.context)
+        for v in vectors
+    ]
+    top = max(logits, default=0.0)
+    exps = [math.exp(v - top) for v in logits]
+    weights = [e / sum(exps) for e in exps]
+    pooled = sum(
+        (w * v.astype(float) for w, v in zip(weights, vectors, strict=True)), np.zeros(width)
+    )
+    return weights, np.asarray(pooled)
+
+
+@given(hst.hierarchical_documents(batched=False), st.data())
+def test_hierarchical_attention_matches_two_level_formula(
+    doc: hst.HierarchicalDocuments, data: Any
+) -> None:
+    """§8.2.1 (a): s_i = Σ_t α_it h_it with u_w, then v = Σ_i β_i s_i with u_s over the non-empty
+    sentences (a float64 loop reference over the real words only)."""
+    states, mask = doc.word_states, doc.word_mask
+    s, _, d = states.shape
+    params = draw_parameters(data, states.dtype, d)
+    result = hierarchical_attention(states, params, mask)
+    sentence_vectors, kept = [], []
+    for i in range(s):
+        words = [states[i, t] for t in np.flatnonzero(mask[i])]
+        if words:
+            _, vector = softmax_pool_reference(words, params.word, d)
+            sentence_vectors.append(vector)
+            kept.append(i)
+    betas, document = softmax_pool_reference(sentence_vectors, params.sentence, d)
+    expected_betas = np.zeros(s)
+    expected_betas[kept] = betas
+    rtol = default_rtol(states.dtype)
+    scale = 1 + float(np.abs(states).max())
+    assert_close(result.sentence_weights, expected_betas.astype(states.dtype), atol=rtol)
+    assert_close(result.document, document.astype(states.dtype), atol=rtol * scale)
+
+
 # --- convex combination and masks ----------------------------------------------------------
 
 
