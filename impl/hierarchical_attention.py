@@ -237,7 +237,8 @@ def hierarchical_attention(
             )
         mask = np.broadcast_to(word_mask, word_shape)
     sentence_vectors, word_weights = attention_pooling(h, parameters.word, mask)
-    sentence_mask: BoolArray = np.any(mask, axis=-1, keepdims=False)  # empty sentence → masked above
+    # An empty sentence (no real word) is masked one level up.
+    sentence_mask: BoolArray = np.any(mask, axis=-1, keepdims=False)
     document, sentence_weights = attention_pooling(
         sentence_vectors, parameters.sentence, sentence_mask
     )
