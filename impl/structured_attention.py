@@ -161,10 +161,10 @@ def crf_marginals(unary: FloatArray, pairwise: FloatArray) -> FloatArray:
     theta, edges = _checked_potentials(unary, pairwise)
     log_alpha = _forward_log_messages(theta, edges)
     log_beta = _backward_log_messages(theta, edges)
-    _require_finite(log_alpha, "the forward messages")
-    _require_finite(log_beta, "the backward messages")
     # log α_n(z) + log β_n(z) = log Σ_{z with z_n = z} exp(score) = log Z + log p(z_n = z).
-    joint: FloatArray = log_alpha + log_beta
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow: reported just below
+        joint: FloatArray = log_alpha + log_beta
+    _require_finite(joint, "log α_n + log β_n")
     # Note: instead of exp(joint − log Z) we normalise at each position,
     # p(z_n = 1) = σ(joint(1) − joint(0)); it is the same number in exact
     # arithmetic (Z = exp joint(0) + exp joint(1) at every n), but rounding in

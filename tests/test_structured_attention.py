@@ -173,12 +173,27 @@ def test_crf_potentials_of_1e30_float64_stay_finite() -> None:
 
 
 def test_crf_overflowing_potentials_raise() -> None:
-    """A log partition beyond the dtype's range is a ValueError, never inf/NaN."""
-    unary = np.full((4, 2), 3e38, dtype=np.float32)
-    with pytest.raises(ValueError, match="overflowed float32"):
-        crf_log_partition(unary, np.zeros((3, 2, 2), dtype=np.float32))
-    with pytest.raises(ValueError, match="overflowed float32"):
-        crf_marginals(unary, np.zeros((3, 2, 2), dtype=np.float32))
+    """A log partition beyond the dtype's range is a ValueError, never inf/NaN (nor a NumPy
+    overflow or invalid-value warning: ``errstate(..., "raise")`` turns one into an error)."""
+    edges = np.zeros((2, 2), dtype=np.float32)
+    for unary in (
+        np.full((4, 2), 3e38, dtype=np.float32),
+        np.array([[0, 2e38], [0, 0], [0, 2e38]], dtype=np.float32),
+    ):
+        with (
+            np.errstate(over="raise", invalid="raise", divide="raise"),
+            pytest.raises(ValueError, match="overflowed float32"),
+        ):
+            crf_log_partition(unary, edges)
+        with (
+            np.errstate(over="raise", invalid="raise", divide="raise"),
+            pytest.raises(ValueError, match="overflowed float32"),
+        ):
+            crf_marginals(unary, edges)
+    # One huge potential alone is fine: its chain sums stay representable.
+    lone = np.array([[0, 2e38], [0, 0], [0, 0]], dtype=np.float32)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        assert_close(crf_marginals(lone, edges), np.array([1, 0.5, 0.5], dtype=np.float32))
 
 
 # --- the independent limit, range, normalisation ------------------------------------------
