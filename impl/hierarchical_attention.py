@@ -166,6 +166,7 @@ def attention_pooling(
     Shapes: states (..., T, D), mask (..., T) broadcastable, True = real ->
     (pooled (..., D), weights (..., T)).
     A fully masked row gives weights 0 and pooled vector 0 (see the module docstring).
+    Spec: none; the weights are ``impl.softmax.softmax`` of ``attention_pooling_scores``.
     """
     h = _checked_states(states, "states", 2)
     logits = attention_pooling_scores(h, parameters)
@@ -222,6 +223,7 @@ def hierarchical_attention(
     sentence level; an empty document gives zero weights and a zero vector.
     Note: the sentence encoder of the paper (a bidirectional GRU) is the identity here
     (see the module docstring).
+    Spec: none (no symbolic twin); the tests compare with a float64 loop over the formula.
     """
     h = _checked_states(word_states, "word_states", 3)
     _check_level(h, "word_states", parameters.word)
