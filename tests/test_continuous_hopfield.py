@@ -313,3 +313,52 @@ def test_continuous_hopfield_bad_input() -> None:
         integrate_continuous_hopfield(v, W, step_size=-0.1)
     with pytest.raises(ValueError, match="time_constant"):
         continuous_hopfield_velocity(v, W, time_constant=0.0)
+
+
+def test_continuous_hopfield_synchronous_energy_can_rise() -> None:
+    """Synchronous updates are not a descent (documented): W = [[0, −2], [−2, 0]] oscillates
+    towards a 2-cycle (+, +) ↔ (−, −) while E rises at every step, as in the discrete case."""
+    W = np.array([[0.0, -2.0], [-2.0, 0.0]])
+    v = np.array([0.9, 0.5])
+    energies = []
+    for _ in range(4):
+        energies.append(float(continuous_hopfield_energy(v, W)))
+        v = continuous_hopfield_synchronous_update(v, W)
+    assert np.all(np.diff(energies) > 0)
+    # The asynchronous sweep from the same start does not raise it.
+    start = np.array([0.9, 0.5])
+    after = continuous_hopfield_asynchronous_sweep(start, W)
+    assert continuous_hopfield_energy(after, W) <= continuous_hopfield_energy(start, W)
+
+
+EQUILIBRIUM_TOLERANCE = 1e-8
+"""With k·Σ|W_ij| ≤ 0.75 the map u ↦ W tanh(k u) + b contracts, so the ODE
+approaches its unique equilibrium like e^{−t/4}; at t = 100 the distance is
+≲ e^{−25}·6 ≈ 1e-10, well below this."""
+
+
+@given(
+    continuous_hopfield_inputs(
+        dtype=np.dtype(np.float64), max_neurons=5, magnitude=0.3, max_gain=0.5
+    )
+)
+def test_continuous_hopfield_ode_equilibrium_is_synchronous_fixed_point(
+    inputs: ContinuousHopfieldInputs,
+) -> None:
+    """At an equilibrium u* = W g(u*) + b of the ODE, v* = g(u*) is a fixed point of the
+    synchronous map v ↦ tanh(k(W v + b)) and of every asynchronous update (§8.6.1)."""
+    W, b, k = inputs.weights, inputs.biases, inputs.gain
+    trajectory = integrate_continuous_hopfield(
+        inputs.potentials, W, b, gain=k, step_size=0.05, num_steps=2000
+    )
+    v_star = trajectory.states[-1]
+    assert_close(
+        continuous_hopfield_synchronous_update(v_star, W, b, gain=k),
+        v_star,
+        atol=EQUILIBRIUM_TOLERANCE,
+    )
+    assert_close(
+        continuous_hopfield_asynchronous_sweep(v_star, W, b, gain=k),
+        v_star,
+        atol=EQUILIBRIUM_TOLERANCE,
+    )

@@ -422,3 +422,37 @@ def test_dense_associative_bad_input() -> None:
         dense_associative_update_neuron(np.ones(3), 3, X)
     with pytest.raises(ValueError, match="permutation"):
         dense_associative_sweep(np.ones(3), X, order=np.array([0, 1, 1]))
+
+
+@given(dense_inputs(), INTERACTIONS)
+def test_dense_associative_sweep_batch_consistency(
+    inputs: tuple[Array, Array], interaction: tuple[str, int]
+) -> None:
+    """A batched sweep equals per-item sweeps; a sweep is the composition of neuron updates."""
+    patterns, states = inputs
+    kind: Any = interaction[0]
+    n = interaction[1]
+    batched = dense_associative_sweep(states, patterns, interaction=kind, degree=n)
+    for b in range(states.shape[0]):
+        single = dense_associative_sweep(states[b], patterns, interaction=kind, degree=n)
+        assert_close(batched[b], single)
+        stepwise = states[b]
+        for i in range(patterns.shape[1]):
+            stepwise = dense_associative_update_neuron(
+                stepwise, i, patterns, interaction=kind, degree=n
+            )
+        assert_close(single, stepwise)
+
+
+@given(separated_cases())
+def test_modern_hopfield_retrieve_converges_to_stored_pattern(
+    case: tuple[Array, Array, int, float, float],
+) -> None:
+    """Retrieval from a cue near a well-separated x_i stops (converged) next to x_i."""
+    X, cue, i, beta, epsilon = case
+    result = modern_hopfield_retrieve(cue, X, beta=beta, max_iterations=10)
+    assert result.converged
+    assert result.iterations <= 3
+    assert result.states.shape == (result.iterations + 1, X.shape[1])
+    error = float(np.linalg.norm(result.states[-1] - X[i]))
+    assert error <= epsilon + 8 * eps(X.dtype) * math.sqrt(X.shape[1])
