@@ -90,6 +90,26 @@ def _cccp_is_attention(proof: Derivation) -> None:
         )
 
 
+def _symbolic_sizes(proof: Derivation) -> None:
+    s = spec.symbolic_size_symbols()
+    update = spec.symbolic_cccp_update_component()
+    proof.step(
+        "Symbolic sizes: N patterns, D features, component k with D = k + 1 + j, j ≥ 0 "
+        "(so 0 ≤ k < D). Differentiating the Sums (KroneckerDelta, then doit) and solving the "
+        "CCCP step for ξ'[k]:",
+        sympy.Eq(s.next_state[s.component], update),
+    )
+    proof.check_zero(
+        "symbolic N, D: ξ'[k] = Σ_n softmax_n(β x_nᵀξ) x[n, k] (key-value attention)",
+        update - spec.symbolic_attention_component(s.beta),
+    )
+    root_d = 1 / sympy.sqrt(s.dim)
+    proof.check_zero(
+        "symbolic N, D: with β = 1/√D it is scaled dot-product attention",
+        update.subs(s.beta, root_d) - spec.symbolic_attention_component(root_d),
+    )
+
+
 def _descent(proof: Derivation) -> None:
     N, D = ATTENTION_SIZES[0]
     s = spec.hopfield_symbols(N, D)
@@ -195,10 +215,12 @@ def main() -> None:
         sympy.Eq(xi_new, sympy.Symbol("X softmax(β Xᵀξ)"), evaluate=False),
         "from E = −lse(β, Xᵀξ) + ½ξᵀξ + β⁻¹log N + ½M² by CCCP; = att((X, X), ξ) with score "
         "β xᵀξ; β = 1/√D gives scaled dot-product attention "
-        f"(checked for (N, D) in {ATTENTION_SIZES})",
+        f"(entrywise for (N, D) in {ATTENTION_SIZES}, and for symbolic N, D; the convexity "
+        "and descent steps for N = 3, D = 2)",
     )
     _convexity(proof)
     _cccp_is_attention(proof)
+    _symbolic_sizes(proof)
     _descent(proof)
     proof.qed()
     print()

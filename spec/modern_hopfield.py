@@ -141,6 +141,88 @@ def hessian(expression: sympy.Expr, variables: Sequence[sympy.Symbol]) -> sympy.
     )
 
 
+# --- The same derivation for symbolic sizes N and D ---
+
+
+@dataclass(frozen=True)
+class SymbolicSizeSymbols:
+    """Symbolic N, D with a component index k: D = k + 1 + j (j ≥ 0) encodes 0 ≤ k < D."""
+
+    num_patterns: sympy.Symbol
+    dim: sympy.Expr
+    component: sympy.Symbol
+    pattern_index: sympy.Symbol
+    feature_index: sympy.Symbol
+    patterns: sympy.IndexedBase
+    state: sympy.IndexedBase
+    next_state: sympy.IndexedBase
+    beta: sympy.Symbol
+
+
+@cache
+def symbolic_size_symbols() -> SymbolicSizeSymbols:
+    """N, D = k + 1 + j, summation indices n, d, and x[n, d], ξ[d], ξ'[d], β."""
+    k = sympy.Symbol("k", integer=True, nonnegative=True)
+    j = sympy.Symbol("j", integer=True, nonnegative=True)
+    return SymbolicSizeSymbols(
+        num_patterns=sympy.Symbol("N", integer=True, positive=True),
+        dim=k + 1 + j,
+        component=k,
+        pattern_index=sympy.Symbol("n", integer=True),
+        feature_index=sympy.Symbol("d", integer=True),
+        patterns=sympy.IndexedBase("x"),
+        state=sympy.IndexedBase("xi"),
+        next_state=sympy.IndexedBase("xi'"),
+        beta=sympy.Symbol("beta", positive=True),
+    )
+
+
+def symbolic_overlap(state: sympy.IndexedBase) -> sympy.Expr:
+    """x_nᵀξ = Σ_d x[n, d] ξ[d] (symbolic D)."""
+    s = symbolic_size_symbols()
+    n, d = s.pattern_index, s.feature_index
+    return sympy.Sum(s.patterns[n, d] * state[d], (d, 0, s.dim - 1))
+
+
+def symbolic_concave_part() -> sympy.Expr:
+    """E_concave(ξ) = −β⁻¹ log Σ_n exp(β x_nᵀξ) (symbolic N, D)."""
+    s = symbolic_size_symbols()
+    total = sympy.Sum(
+        sympy.exp(s.beta * symbolic_overlap(s.state)), (s.pattern_index, 0, s.num_patterns - 1)
+    )
+    return -sympy.log(total) / s.beta
+
+
+def symbolic_convex_part(state: sympy.IndexedBase) -> sympy.Expr:
+    """E_convex = ½ Σ_d ξ[d]² (symbolic D)."""
+    s = symbolic_size_symbols()
+    d = s.feature_index
+    return sympy.Rational(1, 2) * sympy.Sum(state[d] ** 2, (d, 0, s.dim - 1))
+
+
+@cache
+def symbolic_cccp_update_component() -> sympy.Expr:
+    """ξ'[k] solved from ∂E_convex/∂ξ'[k] (at ξ') = −∂E_concave/∂ξ[k] (at ξ), symbolic N, D."""
+    s = symbolic_size_symbols()
+    k = s.component
+    lhs = sympy.diff(symbolic_convex_part(s.next_state), s.next_state[k]).doit()
+    rhs = -sympy.diff(symbolic_concave_part(), s.state[k]).doit()
+    solution = sympy.solve(sympy.Eq(lhs, rhs), s.next_state[k])
+    if len(solution) != 1:
+        raise ValueError(f"the CCCP step should have one solution, got {solution}")
+    component: sympy.Expr = solution[0]
+    return component
+
+
+def symbolic_attention_component(scale: sympy.Expr) -> sympy.Expr:
+    """Component k of Σ_n softmax_n(scale · x_nᵀξ) x_n (symbolic N, D)."""
+    s = symbolic_size_symbols()
+    n = s.pattern_index
+    weight = sympy.exp(scale * symbolic_overlap(s.state))
+    numerator = sympy.Sum(weight * s.patterns[n, s.component], (n, 0, s.num_patterns - 1))
+    return numerator / sympy.Sum(weight, (n, 0, s.num_patterns - 1))
+
+
 # --- Dense associative memory (Krotov & Hopfield 2016) ---
 
 
