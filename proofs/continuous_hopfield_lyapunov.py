@@ -4,7 +4,8 @@ Hopfield (1984): with v = g(u) = tanh(k u) and
 E(v) = −½ vᵀWv − bᵀv + (1/k) Σ_i ∫_0^{v_i} artanh(x) dx, along the ODE
 dE/dt = −τ Σ_i g'(u_i) (du_i/dt)² ≤ 0 when W = Wᵀ, k > 0, τ > 0.
 The network-level algebra is checked for M = 2 and M = 3 neurons (concrete
-sizes, symbolic entries); the leak integral for a symbolic v.
+sizes, symbolic entries) and, per neuron, for a symbolic M (IndexedBase sums);
+the leak integral for a symbolic v.
 """
 
 import itertools
@@ -95,6 +96,30 @@ def _derivative(proof: Derivation, size: int) -> None:
     )
 
 
+def _symbolic_size(proof: Derivation) -> None:
+    s = spec.symbolic_size_symbols()
+    gradient = spec.symbolic_energy_gradient_component()
+    proof.step(
+        "Symbolic M (neuron k, M = k + 1 + j with j ≥ 0, so 0 ≤ k < M): ∂E/∂v[k] from the "
+        "Sums (KroneckerDelta, doit), on the trajectory artanh(v[k]) = k_g u[k]:",
+        sympy.Eq(sympy.Symbol("∂E/∂v[k]"), gradient),
+    )
+    velocity = spec.symbolic_velocity_component()
+    asymmetry = spec.symbolic_asymmetry_component()
+    proof.check_zero(
+        "symbolic M: ∂E/∂v[k] = −τ du[k]/dt + ½((W − Wᵀ)v)[k] for a general W",
+        gradient - (-s.time_constant * velocity + asymmetry),
+    )
+    proof.check_zero(
+        "symbolic M: with W = Wᵀ the asymmetry term is 0, so ∂E/∂v[k] = −τ du[k]/dt",
+        spec.symmetrize(gradient) + s.time_constant * velocity,
+    )
+    proof.note(
+        "Hence dE/dt = Σ_k ∂E/∂v[k] · g'(u[k]) · du[k]/dt = −τ Σ_k g'(u[k]) (du[k]/dt)² "
+        "for any M.\n"
+    )
+
+
 def _counterexamples(proof: Derivation) -> None:
     size = 2
     s = spec.network_symbols(size)
@@ -148,12 +173,13 @@ def main() -> None:
         sympy.Le(sympy.Symbol("dE/dt"), 0),
         "for τ du/dt = −u + W tanh(k u) + b with W = Wᵀ, k > 0, τ > 0, "
         "E = −½vᵀWv − bᵀv + (1/k)Σ∫_0^{v_i} artanh; dE/dt = −τ Σ g'(u_i)(du_i/dt)² "
-        f"(network algebra checked for M in {SIZES})",
+        f"(network algebra checked entrywise for M in {SIZES}, and per neuron for symbolic M)",
     )
     _leak_integral(proof)
     _inverse_activation(proof)
     for size in SIZES:
         _derivative(proof, size)
+    _symbolic_size(proof)
     proof.step(
         "Each term of −τ Σ_i g'(u_i)(du_i/dt)² is ≤ 0 (τ > 0, g' > 0, a square), so dE/dt ≤ 0, "
         "with equality only where du/dt = 0, i.e. at equilibria. E is bounded below on [−1, 1]^M, "

@@ -10,7 +10,9 @@ symmetric by ``symmetric_substitution``), biases b_i, time constant τ, and
 dynamics τ du_i/dt = −u_i + Σ_j W_ij v_j + b_i.
 
 Sizes: the network-level expressions are built for a concrete M (the proofs
-check M = 2 and 3 and say so); the leak integral is for a symbolic v.
+check M = 2 and 3 and say so), and the per-neuron gradient identity also for a
+symbolic M (``symbolic_*``, with IndexedBase sums); the leak integral is for a
+symbolic v.
 """
 
 from dataclasses import dataclass
@@ -144,3 +146,92 @@ def asymmetry_term(size: int) -> sympy.Expr:
         for i in range(size)
     )
     return sympy.Rational(1, 2) * sum(terms, sympy.S.Zero)
+
+
+# --- The per-neuron gradient identity for a symbolic number of neurons M ---
+
+
+@dataclass(frozen=True)
+class SymbolicSizeSymbols:
+    """Symbolic M = k + 1 + j (j ≥ 0 encodes 0 ≤ k < M), indices i, l, and W[i, l], v, u, b."""
+
+    size: sympy.Expr
+    neuron: sympy.Symbol
+    row_index: sympy.Symbol
+    column_index: sympy.Symbol
+    weights: sympy.IndexedBase
+    states: sympy.IndexedBase
+    potentials: sympy.IndexedBase
+    biases: sympy.IndexedBase
+    gain: sympy.Symbol
+    time_constant: sympy.Symbol
+
+
+@cache
+def symbolic_size_symbols() -> SymbolicSizeSymbols:
+    """The symbols of ``SymbolicSizeSymbols``."""
+    k = sympy.Symbol("k", integer=True, nonnegative=True)
+    j = sympy.Symbol("j", integer=True, nonnegative=True)
+    return SymbolicSizeSymbols(
+        size=k + 1 + j,
+        neuron=k,
+        row_index=sympy.Symbol("i", integer=True),
+        column_index=sympy.Symbol("l", integer=True),
+        weights=sympy.IndexedBase("W"),
+        states=sympy.IndexedBase("v"),
+        potentials=sympy.IndexedBase("u"),
+        biases=sympy.IndexedBase("b"),
+        gain=sympy.Symbol("k_g", positive=True),
+        time_constant=sympy.Symbol("tau", positive=True),
+    )
+
+
+def symbolic_energy() -> sympy.Expr:
+    """E(v) = −½ Σ_i Σ_l W[i,l] v[i] v[l] − Σ_i b[i] v[i] + (1/k_g) Σ_i G(v[i]), symbolic M."""
+    s = symbolic_size_symbols()
+    i, col, M = s.row_index, s.column_index, s.size
+    W, v, b = s.weights, s.states, s.biases
+    x, leak = artanh_antiderivative()
+    quadratic = sympy.Sum(sympy.Sum(W[i, col] * v[i] * v[col], (col, 0, M - 1)), (i, 0, M - 1))
+    linear = sympy.Sum(b[i] * v[i], (i, 0, M - 1))
+    leaks = sympy.Sum(leak.subs(x, v[i]), (i, 0, M - 1))
+    return -sympy.Rational(1, 2) * quadratic - linear + leaks / s.gain
+
+
+def symbolic_energy_gradient_component() -> sympy.Expr:
+    """∂E/∂v[k] on the trajectory (artanh(v[k]) = k_g u[k]), general W, symbolic M."""
+    s = symbolic_size_symbols()
+    k = s.neuron
+    raw = sympy.diff(symbolic_energy(), s.states[k]).doit()
+    collected = sympy.expand(sympy.cancel(raw))  # the leak's rational terms cancel to 0
+    on_trajectory: sympy.Expr = collected.xreplace(
+        {sympy.atanh(s.states[k]): s.gain * s.potentials[k]}
+    )
+    return on_trajectory
+
+
+def symbolic_velocity_component() -> sympy.Expr:
+    """du[k]/dt = (−u[k] + Σ_l W[k,l] v[l] + b[k]) / τ, symbolic M."""
+    s = symbolic_size_symbols()
+    k, col = s.neuron, s.column_index
+    field = sympy.Sum(s.weights[k, col] * s.states[col], (col, 0, s.size - 1))
+    return (-s.potentials[k] + field + s.biases[k]) / s.time_constant
+
+
+def symbolic_asymmetry_component() -> sympy.Expr:
+    """½ (Σ_l W[k,l] v[l] − Σ_i W[i,k] v[i]) = ½((W − Wᵀ) v)[k], symbolic M."""
+    s = symbolic_size_symbols()
+    k, i, col, M = s.neuron, s.row_index, s.column_index, s.size
+    rows = sympy.Sum(s.weights[k, col] * s.states[col], (col, 0, M - 1))
+    columns = sympy.Sum(s.weights[i, k] * s.states[i], (i, 0, M - 1))
+    return sympy.Rational(1, 2) * (rows - columns)
+
+
+def symmetrize(expression: sympy.Expr) -> sympy.Expr:
+    """Impose W = Wᵀ: every W[i, k] (column k) becomes W[k, i], and sums are re-indexed to l."""
+    s = symbolic_size_symbols()
+    k, i, col = s.neuron, s.row_index, s.column_index
+    transposed = expression.xreplace({s.weights[i, k]: s.weights[k, i]})
+    # i is only ever a summation (dummy) index here, so renaming it is harmless.
+    result: sympy.Expr = transposed.xreplace({i: col})
+    return result
