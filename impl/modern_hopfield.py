@@ -288,6 +288,7 @@ def dense_associative_energy(
     −exp(m + log Σ exp(z − m)); it overflows to −inf only when |E| itself
     exceeds the dtype's range (overlaps ≳ 709 in float64, ≳ 88 in float32).
     The update rule never forms E (it compares log-sum-exps), so it stays exact.
+    Spec: ``spec.modern_hopfield.dense_polynomial_energy``, ``dense_exponential_energy``.
     """
     X, sigma = _sign_patterns_and_states(patterns, states)
     kind, n = _interaction(interaction, degree)
