@@ -682,3 +682,44 @@ def deque_operations(
         push_bottom=strengths[2],
         pop_bottom=strengths[3],
     )
+
+
+@dataclass(frozen=True)
+class SlotMemoryInputs:
+    """Keys, values and an occupancy mask of a slot memory, with queries.
+
+    Shapes: keys (*batch, C, D_k), values (*batch, C, D_v), occupied (*batch, C),
+    query (*batch, L, D_k). For a tree, C = branching**depth.
+    """
+
+    keys: NDArray[np.floating[Any]]
+    values: NDArray[np.floating[Any]]
+    occupied: NDArray[np.bool_]
+    query: NDArray[np.floating[Any]]
+    branching: int
+
+
+@st.composite
+def slot_memory_inputs(
+    draw: st.DrawFn,
+    *,
+    tree: bool = False,
+    dtype: np.dtype[Any] | None = None,
+    magnitude: float = 3.0,
+) -> SlotMemoryInputs:
+    """Draw a set memory (C ∈ 1..6, random occupancy) or a complete tree (b ∈ 2..3, depth 1..3)."""
+    chosen = draw(float_dtypes) if dtype is None else dtype
+    batch = draw(batch_shapes)
+    branching = draw(st.integers(2, 3)) if tree else 0
+    slots = branching ** draw(st.integers(1, 3)) if tree else draw(sizes(6))
+    d_k, d_v, length = draw(sizes(3)), draw(sizes(3)), draw(sizes(3))
+    occupied = (
+        np.ones((*batch, slots), dtype=np.bool_) if tree else draw(bool_arrays((*batch, slots)))
+    )
+    return SlotMemoryInputs(
+        keys=draw(float_arrays(chosen, (*batch, slots, d_k), magnitude=magnitude)),
+        values=draw(float_arrays(chosen, (*batch, slots, d_v), magnitude=magnitude)),
+        occupied=occupied,
+        query=draw(float_arrays(chosen, (*batch, length, d_k), magnitude=magnitude)),
+        branching=branching,
+    )
