@@ -164,3 +164,25 @@ def test_reinforce_gradient_estimate_dtype_and_shape() -> None:
     # A constant loss has zero gradient; each sample contributes L·(e_z − α), whose
     # components sum to 0 exactly in real arithmetic.
     assert_close(estimate.sum(axis=-1), np.zeros((2, 3), dtype=np.float32), atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_reinforce_single_input_and_saturated_scores_have_zero_gradient(
+    dtype: type[np.floating[Any]],
+) -> None:
+    """§8.2.1 and exercise 8-2: with N = 1, or saturated scores (±1e30), ∇_s E[L] = 0.
+
+    N = 1: z is always 0, E[L] = L_0 does not depend on s; e_z − α = 0 for every
+    sample, so the estimate is exactly 0. Saturated: α is one-hot, so every
+    α_j (L_j − αᵀL) is 0 (proofs.softmax_saturation).
+    """
+    rng = np.random.default_rng(1)
+    one_score: FloatArray = np.array([[0.7], [-3.0]], dtype=dtype)
+    one_loss: FloatArray = np.array([[5.0], [-2.0]], dtype=dtype)
+    zeros: FloatArray = np.zeros((2, 1), dtype=dtype)
+    assert_close(expected_loss_gradient(one_score, one_loss), zeros, atol=0.0)
+    estimate = reinforce_gradient_estimate(one_score, one_loss, rng, num_samples=10)
+    assert_close(estimate, zeros, atol=0.0)
+    saturated: FloatArray = np.array([1e30, 0.0, -1e30], dtype=dtype)
+    losses: FloatArray = np.array([1.0, 2.0, 3.0], dtype=dtype)
+    assert_close(expected_loss_gradient(saturated, losses), np.zeros(3, dtype=dtype), atol=0.0)
