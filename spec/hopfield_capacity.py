@@ -265,12 +265,13 @@ def exact_bit_error_probability(n_neurons: int, n_patterns: int) -> sympy.Ration
         raise ValueError(f"need n_neurons ≥ 1 and n_patterns ≥ 1, got {n_neurons}, {n_patterns}")
     K = (n_neurons - 1) * (n_patterns - 1)
     twice_wrong = 0  # 2 · (number of wrong outcomes among the 2^K), to keep the ½ exact
+    binomial_coefficient = 1  # C(K, b), updated exactly as b grows
     for b in range(K + 1):
         margin = n_neurons - 1 + 2 * b - K
-        if margin < 0:
-            twice_wrong += 2 * math.comb(K, b)
-        elif margin == 0:
-            twice_wrong += math.comb(K, b)
+        if margin > 0:
+            break  # larger b only increase the margin
+        twice_wrong += (2 if margin < 0 else 1) * binomial_coefficient
+        binomial_coefficient = binomial_coefficient * (K - b) // (b + 1)
     return sympy.Rational(twice_wrong, 2 ** (K + 1))
 
 
