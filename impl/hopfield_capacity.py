@@ -251,8 +251,11 @@ def wilson_interval(
     denominator = 1 + z * z / n
     centre = (p_hat + z * z / (2 * n)) / denominator
     half_width = z * math.sqrt(p_hat * (1 - p_hat) / n + z * z / (4 * n * n)) / denominator
-    # Note: clip the rounding at the ends (k = 0 gives centre == half_width mathematically).
-    return max(0.0, centre - half_width), min(1.0, centre + half_width)
+    # Note: at k = 0 (k = n) the lower (upper) end is exactly 0 (1) — centre equals the
+    # half-width — but rounding leaves ±1e-17; return the exact ends there.
+    low = 0.0 if successes == 0 else max(0.0, centre - half_width)
+    high = 1.0 if successes == n else min(1.0, centre + half_width)
+    return low, high
 
 
 def student_t_quantile(probability: float, dof: int) -> float:

@@ -247,20 +247,26 @@ def measured_critical_load(results: dict[Cell, RecallStatistics], rule: str, noi
     return crossing
 
 
-def one_step_theory(n_neurons: int, loads: Iterable[float]) -> tuple[list[float], list[float]]:
-    """SNR predictions after one update from a stored pattern: overlap 1 − 2P_err, P(no error)."""
+def one_step_theory(
+    n_neurons: int, max_load: float
+) -> tuple[list[float], list[float], list[float]]:
+    """SNR predictions one update after a stored pattern, for N = 1..⌊max_load·M⌋.
+
+    Returns (loads N/M, overlaps 1 − 2P_err, P(no wrong bit) = (1 − P_err)^M),
+    with P_err the finite-M normal law of ``spec.hopfield_capacity`` (0 for N = 1).
+    """
     p_err = sympy.lambdify(
         (snr.M, snr.N),
         snr.bit_error_probability_gaussian(),
         modules=[{"erfc": math.erfc}, "math"],
     )
-    overlaps, error_free = [], []
-    for load in loads:
-        n = patterns_for_load(load, n_neurons)
+    loads, overlaps, error_free = [], [], []
+    for n in range(1, math.floor(max_load * n_neurons) + 1):
         p = float(p_err(n_neurons, n)) if n > 1 else 0.0
+        loads.append(n / n_neurons)
         overlaps.append(1 - 2 * p)
         error_free.append((1 - p) ** n_neurons)
-    return overlaps, error_free
+    return loads, overlaps, error_free
 
 
 def plot_capacity(results: dict[Cell, RecallStatistics], cfg: ExperimentConfig, path: Path) -> bool:
@@ -295,8 +301,7 @@ def plot_capacity(results: dict[Cell, RecallStatistics], cfg: ExperimentConfig, 
         axis.set_xlabel("load α = N/M")
         axis.set_title(title)
         axis.grid(alpha=0.3)
-    theory_loads = list(np.linspace(0.01, 0.3, 60))
-    theory_overlap, theory_error_free = one_step_theory(cfg.n_neurons, theory_loads)
+    theory_loads, theory_overlap, theory_error_free = one_step_theory(cfg.n_neurons, 0.3)
     axes[0].plot(theory_loads, theory_overlap, "b--", lw=1, label="SNR: 1 − 2P_err (one step)")
     axes[2].plot(
         theory_loads, theory_error_free, "b--", lw=1, label="SNR: (1 − P_err)^M (one step)"

@@ -723,3 +723,43 @@ def slot_memory_inputs(
         query=draw(float_arrays(chosen, (*batch, length, d_k), magnitude=magnitude)),
         branching=branching,
     )
+
+
+# --- Hopfield capacity experiments (§8.6.1; impl.hopfield_capacity) ---
+
+
+@dataclass(frozen=True)
+class CapacityBatches:
+    """T networks of N stored ±1 patterns on M neurons, a storage rule and a noise level.
+
+    ``patterns`` (T, N, M); ``seed`` seeds the Generator of the recall dynamics.
+    """
+
+    patterns: NDArray[np.floating[Any]]
+    rule: str
+    noise_fraction: float
+    seed: int
+
+
+@st.composite
+def capacity_batches(
+    draw: st.DrawFn,
+    *,
+    max_trials: int = 3,
+    max_patterns: int = 4,
+    max_neurons: int = 12,
+    dtype: np.dtype[Any] | type[np.floating[Any]] | None = None,
+) -> CapacityBatches:
+    """Draw small pattern stacks (T, N, M) with M ≥ 2, a rule name and a noise fraction."""
+    chosen = draw(float_dtypes) if dtype is None else np.dtype(dtype)
+    shape = (
+        draw(sizes(max_trials)),
+        draw(sizes(max_patterns)),
+        draw(sizes(max_neurons, min_size=2)),
+    )
+    return CapacityBatches(
+        patterns=draw(sign_vectors(shape, dtype=chosen)),
+        rule=draw(st.sampled_from(["hebbian", "pseudo_inverse", "storkey"])),
+        noise_fraction=draw(st.sampled_from([0.0, 0.1, 0.25, 0.5])),
+        seed=draw(st.integers(min_value=0, max_value=2**32 - 1)),
+    )
