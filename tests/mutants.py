@@ -133,6 +133,27 @@ MUTANTS: tuple[Mutant, ...] = (
         "pass",
         ("tests/test_multihead.py",),
     ),
+    Mutant(
+        "crf-no-backward",
+        "impl/structured_attention.py",
+        "log_beta = _backward_log_messages(theta, edges)",
+        "log_beta = np.zeros_like(theta)",
+        ("tests/test_structured_attention.py",),
+    ),
+    Mutant(
+        "crf-no-max-subtraction",
+        "impl/structured_attention.py",
+        "m: FloatArray = np.max(x, axis=axis, keepdims=True)",
+        "m: FloatArray = np.zeros_like(np.max(x, axis=axis, keepdims=True))",
+        ("tests/test_structured_attention.py",),
+    ),
+    Mutant(
+        "han-empty-sentences-unmasked",
+        "impl/hierarchical_attention.py",
+        "np.any(mask, axis=-1, keepdims=False)",
+        "np.ones(mask.shape[:-1], dtype=np.bool_)",
+        ("tests/test_hierarchical_attention.py",),
+    ),
 )
 
 
