@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 import sympy
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from impl.hopfield import hebbian_weights, run_to_fixed_point
@@ -48,7 +48,10 @@ SNR_PATTERN_COUNTS = (5, 11, 15, 19)
 """Odd N: loads α = N/M = 0.05, 0.11, 0.15, 0.19 (the issue's range 0.05-0.2)."""
 
 SNR_BITS = 2_000_000
-"""Bits measured per load (≈ N·M·T; T independent networks)."""
+"""Bits measured per load (≈ N·M·T; T independent networks). Resolution: the
+tolerance below is ≈ 7% of P_err at α = 0.19 and ≈ 50% at α = 0.11 (P_err ≈ 8e-4);
+at α = 0.05 (P_err ≈ 3e-7, ~0.6 expected errors) the check only rules out gross
+errors. Finer discrepancies are left to the exact spec tests below."""
 
 SIGMAS = 5.0
 DESIGN_EFFECT = 4.0
@@ -133,6 +136,21 @@ def test_spec_normal_law_within_berry_esseen_of_exact(m: int, n: int) -> None:
     exact = float(snr.exact_bit_error_probability(m, n))
     approx = float(gaussian_error(m, n))
     assert abs(approx - exact) <= 0.4748 / math.sqrt((m - 1) * (n - 1))
+
+
+CLT_RELATIVE_TOLERANCE = 0.02
+"""Relative gap allowed between the normal law and the exact binomial tail where
+P_err ≥ 1e-3, M ≥ 100: the worst seen on the grid M ∈ 100..300, N ∈ 3..60 is
+0.53% (lattice/parity effects of the binomial); an off-by-one in the signal
+(M instead of M − 1) moves P_err by ≥ 5% there."""
+
+
+@given(m=st.integers(100, 300), n=st.integers(3, 60))
+def test_spec_normal_law_close_to_exact_in_the_bulk(m: int, n: int) -> None:
+    """SNR argument (CLT step): within 2% of the exact law where P_err ≥ 1e-3 and M ≥ 100."""
+    exact = float(snr.exact_bit_error_probability(m, n))
+    assume(exact >= 1e-3)
+    assert float(gaussian_error(m, n)) == pytest.approx(exact, rel=CLT_RELATIVE_TOLERANCE)
 
 
 def test_spec_error_probability_extremes() -> None:
