@@ -169,6 +169,49 @@ def test_memory_hop_is_key_value_attention(inputs: hst.AttentionInputs) -> None:
     assert_close(hop.weights, probs.astype(q.dtype), atol=model_atol(q.dtype))
 
 
+@cache
+def spec_read(n: int, d_k: int, d_v: int) -> Any:
+    u = sympy.Matrix(d_k, 1, lambda a, _: sympy.Symbol(f"u_{a}", real=True))
+    m = sympy.Matrix(n, d_k, lambda a, b: sympy.Symbol(f"m_{a}_{b}", real=True))
+    c = sympy.Matrix(n, d_v, lambda a, b: sympy.Symbol(f"c_{a}_{b}", real=True))
+    return sympy.lambdify((list(u), list(m), list(c)), spec.read(u, m, c), "numpy")
+
+
+@given(hst.attention_inputs(max_dim=3, magnitude=1.0))
+def test_memory_hop_matches_spec(inputs: hst.AttentionInputs) -> None:
+    """§8.5.1: impl's hop = spec.memory_network.read (lambdified), o = Σ_i softmax_i(m_iᵀu) c_i
+    (first batch item, first query)."""
+    u = inputs.query.reshape(-1, *inputs.query.shape[-2:])[0, 0]
+    keys = inputs.key.reshape(-1, *inputs.key.shape[-2:])[0]
+    values = inputs.value.reshape(-1, *inputs.value.shape[-2:])[0]
+    fn = spec_read(keys.shape[0], keys.shape[1], values.shape[1])
+    expected = np.asarray(fn(list(u), list(keys.ravel()), list(values.ravel())), dtype=np.float64)
+    assert_close(
+        mn.memory_hop(u, keys, values).read, expected[0].astype(u.dtype), atol=model_atol(u.dtype)
+    )
+
+
+@cache
+def spec_sentence(tokens: tuple[int, ...], vocabulary: int, d: int, pe: bool) -> Any:
+    embedding = sympy.Matrix(vocabulary, d, lambda a, b: sympy.Symbol(f"A_{a}_{b}", real=True))
+    expr = spec.sentence_vector(embedding, tokens, use_position_encoding=pe)
+    return sympy.lambdify([list(embedding)], expr, "numpy")
+
+
+@given(hst.sizes(4), hst.sizes(3), st.booleans(), hst.generators())
+def test_embed_sentences_matches_spec(
+    words: int, d: int, pe: bool, rng: np.random.Generator
+) -> None:
+    """§8.5.1: Σ_j (l_j ∘) A x_j against spec.memory_network.sentence_vector (lambdified)."""
+    tokens = tuple(int(t) for t in rng.integers(1, 5, size=words))
+    embedding = rng.normal(size=(5, d))
+    expected = np.asarray(
+        spec_sentence(tokens, 5, d, pe)(list(embedding.ravel())), dtype=np.float64
+    )
+    actual = mn.embed_sentences(np.array(tokens), embedding, use_position_encoding=pe)
+    assert_close(actual, expected[0])
+
+
 @given(models())
 def test_memn2n_each_hop_is_key_value_attention_of_embedded_memory(model: Any) -> None:
     """§8.5.1: o^k = key_value_attention(u^k, m^k = A^k-embedded, c^k = C^k-embedded story)."""
