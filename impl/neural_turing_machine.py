@@ -70,7 +70,12 @@ ScalarOrArray = float | FloatArray
 
 
 def distribution_tolerance(dtype: np.dtype[Any] | type[np.floating[Any]]) -> float:
-    """How far a distribution's sum may be from 1 and still be accepted: √eps of the dtype."""
+    """How far a distribution's sum may be from 1 and still be accepted: √eps of the dtype.
+
+    Book: §8.5.2 (w_{t−1} and s_t are distributions). √eps leaves room for the
+    rounding of sums of many float32 terms while still catching real mistakes
+    (a sum of 0.999 or 1.01 is rejected in both dtypes).
+    """
     return math.sqrt(float(np.finfo(dtype).eps))
 
 
@@ -93,6 +98,7 @@ def _head_scalar(
     upper: float = math.inf,
     lower_open: bool = False,
     expected: str,
+    batch: tuple[int, ...] | None = None,
 ) -> FloatArray:
     """A head scalar as an array of ``dtype`` (0-d for a Python float), checked in range."""
     if isinstance(value, bool):
@@ -109,6 +115,14 @@ def _head_scalar(
         )
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} must be finite ({expected}), got {value}")
+    if batch is not None:
+        try:
+            np.broadcast_shapes(array.shape, batch)
+        except ValueError:
+            raise ValueError(
+                f"{name} has shape {array.shape}, which does not broadcast to the batch "
+                f"shape {batch}"
+            ) from None
     low_bad = array <= lower if lower_open else array < lower
     if np.any(low_bad) or np.any(array > upper):
         bad = array[np.logical_or(low_bad, array > upper)].ravel()[0]
@@ -197,10 +211,22 @@ def content_addressing(
     check.same_dtype(key=k, memory=m)
     if k.shape[-1] != m.shape[-1]:
         raise ValueError(f"key has {k.shape[-1]} features, memory has width D = {m.shape[-1]}")
+    try:
+        head_batch = np.broadcast_shapes(k.shape[:-1], m.shape[:-2])
+    except ValueError:
+        raise ValueError(
+            f"batch axes of key {k.shape[:-1]} and memory {m.shape[:-2]} do not broadcast"
+        ) from None
     beta = _head_scalar(
-        key_strength, "key_strength", m.dtype, lower=0, lower_open=True, expected="β > 0"
+        key_strength,
+        "key_strength",
+        m.dtype,
+        lower=0,
+        lower_open=True,
+        expected="β > 0",
+        batch=head_batch,
     )
-    batch = np.broadcast_shapes(k.shape[:-1], m.shape[:-2], beta.shape)
+    batch = np.broadcast_shapes(head_batch, beta.shape)
     query = np.broadcast_to(k, (*batch, k.shape[-1]))[..., None, :]  # one query per head: L = 1
     beta_column = np.broadcast_to(beta, batch)[..., None, None]
 
@@ -232,7 +258,9 @@ def interpolate(
     dtype = wc.dtype
     wc = _distribution(wc, "content_weights", dtype, size=None)
     previous = _distribution(previous_weights, "previous_weights", dtype, size=wc.shape[-1])
-    g = _head_scalar(gate, "gate", dtype, lower=0, upper=1, expected="0 ≤ g ≤ 1")[..., None]
+    batch = np.broadcast_shapes(wc.shape[:-1], previous.shape[:-1])
+    g = _head_scalar(gate, "gate", dtype, lower=0, upper=1, expected="0 ≤ g ≤ 1", batch=batch)
+    g = g[..., None]
     gated: FloatArray = (g * wc + (1 - g) * previous).astype(dtype)
     return gated
 
@@ -282,7 +310,9 @@ def sharpen(weights: FloatArray, sharpening: ScalarOrArray) -> FloatArray:
         raise ValueError("weights must be non-negative to be sharpened")
     if np.any(w.sum(axis=-1) <= 0):
         raise ValueError("weights must have a positive sum in every row to be sharpened")
-    gamma = _head_scalar(sharpening, "sharpening", w.dtype, lower=1, expected="γ ≥ 1")[..., None]
+    gamma = _head_scalar(
+        sharpening, "sharpening", w.dtype, lower=1, expected="γ ≥ 1", batch=w.shape[:-1]
+    )[..., None]
     with np.errstate(divide="ignore"):
         log_w: FloatArray = np.log(w)  # log 0 = −inf: a masked position of the softmax
     logits: FloatArray = (gamma * log_w).astype(w.dtype)  # γ log w̃(i); γ ≥ 1 keeps −inf as −inf
@@ -524,7 +554,12 @@ class FeedForwardController:
         return cls(W=W, b=np.zeros(rows, dtype=dtype), memory_width=d, shift_radius=shift_radius)
 
     def heads(self, x: FloatArray) -> HeadParameters:
-        r"""Map controller input x (..., n) to one head's parameters (see the class docstring)."""
+        r"""One head's parameters from the controller input: activations of z = W x + b.
+
+        Book: §8.5.2 (the controller emits k_t, β_t, g_t, s_t, γ_t, e_t, a_t).
+        Shapes: x (..., n) -> ``HeadParameters`` with batch axes (...); see the
+        class docstring for the layout of z and the activations.
+        """
         inputs = check.float_array(x, "x", min_ndim=1)
         check.same_dtype(x=inputs, W=self.W)
         if inputs.shape[-1] != self.W.shape[1]:

@@ -561,6 +561,10 @@ def test_bad_head_parameters_rejected() -> None:
         ntm.read(np.full((3, 3), np.nan), prev)
     with pytest.raises(ValueError, match="memory must have N ≥ 1"):
         ntm.read(np.zeros((0, 3)), np.zeros(0))
+    with pytest.raises(ValueError, match="gate has shape \\(3,\\), which does not broadcast"):
+        ntm.interpolate(np.full((2, 3), 1 / 3), np.full((2, 3), 1 / 3), np.full(3, 0.5))
+    with pytest.raises(ValueError, match="batch axes of key \\(2,\\) and memory \\(3,\\)"):
+        ntm.content_addressing(np.ones((2, 3)), np.ones((3, 4, 3)), 1.0)
     with pytest.raises(ValueError, match="sharpened"):
         ntm.sharpen(np.zeros(3), 2.0)
 
