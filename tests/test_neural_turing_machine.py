@@ -36,7 +36,7 @@ def assert_distribution(weights: Array, what: str) -> None:
 def summation_atol(*arrays: Array) -> float:
     """Absolute slack when two sums of N products (weights ≤ 1 times entries) are compared after
     regrouping: 16·N·eps·(1 + Σ max |entries|), i.e. a few ulps per term of the largest size."""
-    n = max(a.shape[-2] for a in arrays)
+    n = max(int(a.shape[-2]) for a in arrays)
     scale = sum(float(np.abs(a).max()) for a in arrays)
     return 16 * n * eps(arrays[0].dtype) * (1 + scale)
 
