@@ -547,3 +547,19 @@ def test_memn2n_bad_input_rejected() -> None:
         mn.MemN2NParameters.initialize(0, vocabulary_size=5, embedding_dim=3, hops=2)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="num_words must be positive"):
         mn.position_encoding(0, 3)
+
+
+# --- the strategies themselves -------------------------------------------------------------
+
+
+@given(hst.batch_shapes, hst.sizes(5), hst.sizes(8, min_size=2), st.data())
+def test_token_arrays_strategy(batch: tuple[int, ...], words: int, V: int, data: Any) -> None:
+    """Meta-test: ids in 0..V−1, padding (0) only after the last real word; allow_empty=False
+    gives at least one word per sentence."""
+    tokens = data.draw(hst.token_arrays((*batch, words), V))
+    assert tokens.min() >= 0
+    assert tokens.max() < V
+    real = tokens != mn.PADDING_ID
+    assert not np.any(real[..., 1:] & ~real[..., :-1])
+    nonempty = data.draw(hst.token_arrays((*batch, words), V, allow_empty=False))
+    assert np.all(nonempty[..., 0] != mn.PADDING_ID)

@@ -592,3 +592,21 @@ def test_controller_heads_in_range_and_step_runs(
     assert result.read_vector.shape == (*batch, d)
     assert result.memory.shape == (*batch, n, d)
     assert_close(result.read_vector, ntm.read(memory, result.read_weights))
+
+
+# --- the strategies themselves --------------------------------------------------------------
+
+
+@given(hst.ntm_head_inputs())
+def test_ntm_head_inputs_strategy(h: hst.NTMHeadInputs) -> None:
+    """Meta-test: distributions sum to 1 (4·√eps), shift has odd length, β > 0, g ∈ [0, 1], γ ≥ 1,
+    one dtype, tied N and D."""
+    assert_distribution(h.previous, "previous")
+    assert_distribution(h.shift, "shift")
+    assert h.shift.shape[-1] % 2 == 1
+    assert h.key_strength > 0
+    assert 0 <= h.gate <= 1
+    assert h.sharpening >= 1
+    assert h.memory.dtype == h.key.dtype == h.previous.dtype == h.shift.dtype
+    assert h.previous.shape[-1] == h.memory.shape[-2]
+    assert h.key.shape[-1] == h.memory.shape[-1]
