@@ -279,7 +279,10 @@ def test_one_step_bit_errors_batch_consistency(batch: CapacityBatches) -> None:
         np.testing.assert_array_equal(batched[t], one_step_bit_errors(patterns[t], weights[t]))
         field = patterns[t] @ weights[t].T  # h_i = Σ_j w_ij x_j, one row per pattern
         expected = np.where(field >= 0, 1.0, -1.0) != patterns[t]
-        np.testing.assert_array_equal(batched[t], expected)
+        # A field within rounding of 0 (a tie) may round to either side in a different
+        # summation order; compare only the bits whose field is clearly away from 0.
+        decided = np.abs(field) > 64 * np.finfo(field.dtype).eps * patterns.shape[-1]
+        np.testing.assert_array_equal(batched[t][decided], expected[decided])
 
 
 @given(batch=capacity_batches(), rng=generators())
