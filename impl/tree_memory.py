@@ -68,6 +68,8 @@ def _summaries(children: FloatArray, branching: int) -> FloatArray:
 
 
 def _depth_of(leaf_count: int, branching: int) -> int:
+    if branching < 2:  # also guards the loop below, which would never end for b = 1
+        raise ValueError(f"branching must be at least 2, got {branching}")
     depth, size = 0, 1
     while size < leaf_count:
         size *= branching

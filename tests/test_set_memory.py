@@ -177,6 +177,8 @@ def test_set_memory_dtype_and_empty(dtype: type[np.floating[Any]]) -> None:
     assert read.dtype == dtype
     np.testing.assert_array_equal(read, np.zeros((5, 4)))
     np.testing.assert_array_equal(set_memory_contains(memory, query), np.zeros(5))
+    assert set_memory_contains(memory, query).dtype == dtype
+    assert set_memory_weights(memory, query).dtype == dtype
     full = set_memory_from_items(np.ones((1, 2), dtype=dtype), np.ones((1, 4), dtype=dtype))
     assert set_memory_read(full, query).dtype == dtype
     assert float(full.size) == 1
