@@ -341,6 +341,8 @@ def deque_step(
     (``DequeRead.top``, ``DequeRead.bottom``, each (..., D)).
     With strengths in {0, 1} this is exactly ``collections.deque`` doing
     pop(), popleft() (each only if non-empty), appendleft(v_bot), append(v_top).
+    The two pops commute (they clip the strength profile from opposite ends,
+    and remove min(total, u^top + u^bot) in all), so their order is immaterial.
     Spec: ``spec.structured_memory.deque_step``.
     """
     current = _state(state)

@@ -168,6 +168,28 @@ def test_spec_discrete_limit_three_steps_symbolic() -> None:
         assert mismatch == [], f"{kind}: first mismatch {mismatch}"
 
 
+@given(
+    nst.structure_operations(dtype=np.dtype(np.float64)),
+    st.floats(0.0, 1.0),
+    st.floats(0.0, 1.0),
+)
+def test_deque_pops_commute(
+    ops: nst.StructureOperations, pop_top: float, pop_bottom: float
+) -> None:
+    """Ex. 8-4: popping from the top then the bottom = bottom then top (the deque's order is moot).
+
+    In the cumulative form the two pops clip the strength profile from opposite
+    ends; if u_top + u_bot exceeds the total both orders empty the deque.
+    """
+    *_, (state, _) = _states("stack", ops)
+    s = state.strengths
+    top_first = pop_from_bottom(pop_from_top(s, pop_top), pop_bottom)
+    bottom_first = pop_from_top(pop_from_bottom(s, pop_bottom), pop_top)
+    assert_close(top_first, bottom_first, rtol=0, atol=_strength_atol(state))
+    removed = float(s.sum() - top_first.sum())
+    assert abs(removed - min(float(s.sum()), pop_top + pop_bottom)) <= _strength_atol(state)
+
+
 # --- bookkeeping laws -------------------------------------------------------------------------
 
 
