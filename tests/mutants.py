@@ -154,6 +154,50 @@ MUTANTS: tuple[Mutant, ...] = (
         "np.ones(mask.shape[:-1], dtype=np.bool_)",
         ("tests/test_hierarchical_attention.py",),
     ),
+    Mutant(
+        "stack-reads-bottom",
+        "impl/neural_stack.py",
+        "read = _read(values, read_weights_from_top(strengths))\n"
+        "    return ContinuousMemoryState(values, strengths), read\n\n\ndef queue_step",
+        "read = _read(values, read_weights_from_bottom(strengths))\n"
+        "    return ContinuousMemoryState(values, strengths), read\n\n\ndef queue_step",
+        ("tests/test_neural_stack.py",),
+    ),
+    Mutant(
+        "queue-pops-top",
+        "impl/neural_stack.py",
+        "popped = _removed(current.strengths, u, _exclusive_sum_below(current.strengths))",
+        "popped = _removed(current.strengths, u, _exclusive_sum_above(current.strengths))",
+        ("tests/test_neural_stack.py",),
+    ),
+    Mutant(
+        "set-mask-ignored",
+        "impl/set_memory.py",
+        "mask=m.occupied[..., None, :])",
+        "mask=None)",
+        ("tests/test_set_memory.py",),
+    ),
+    Mutant(
+        "set-order-dependent-read",
+        "impl/set_memory.py",
+        "read: FloatArray = weights @ m.values",
+        "read: FloatArray = weights @ np.cumsum(m.values, axis=-2)",
+        ("tests/test_set_memory.py",),
+    ),
+    Mutant(
+        "set-contains-float64",
+        "impl/set_memory.py",
+        "result: FloatArray = masked.max(axis=-1).astype(q.dtype)",
+        "result: FloatArray = masked.max(axis=-1).astype(np.float64)",
+        ("tests/test_set_memory.py",),
+    ),
+    Mutant(
+        "rf-width-not-minus-one",
+        "spec/complexity.py",
+        "summed = 1 + sympy.Sum((width - 1) * dilation, (_l, 0, layers - 1)).doit()",
+        "summed = 1 + sympy.Sum(width * dilation, (_l, 0, layers - 1)).doit()",
+        ("tests/test_spec_complexity.py",),
+    ),
 )
 
 
