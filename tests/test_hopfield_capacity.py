@@ -269,6 +269,20 @@ def test_recall_batch_equals_per_trial_recall(batch: CapacityBatches) -> None:
         np.testing.assert_array_equal(batched.final_states[t], alone.final_states[0])
 
 
+@given(batch=capacity_batches(), max_sweeps=st.integers(1, 3))
+def test_recall_respects_sweep_limit(batch: CapacityBatches, max_sweeps: int) -> None:
+    """recall: at most max_sweeps sweeps; an item is 'converged' iff one more sweep leaves it."""
+    patterns = batch.patterns
+    weights = storage_rule(batch.rule)(patterns)
+    starts = flip_bits(patterns, 0.5, np.random.default_rng(batch.seed))
+    result = recall(starts, weights, rng=np.random.default_rng(batch.seed), max_sweeps=max_sweeps)
+    assert 1 <= result.sweeps <= max_sweeps
+    again = recall(result.final_states, weights, rng=np.random.default_rng(0), max_sweeps=1)
+    # A fixed point stays fixed under any order; a non-converged item moved in its last sweep.
+    fixed = np.all(again.final_states == result.final_states, axis=-1)
+    assert np.all(fixed[result.converged])
+
+
 @given(batch=capacity_batches())
 def test_one_step_bit_errors_batch_consistency(batch: CapacityBatches) -> None:
     """one_step_bit_errors over T networks == per-network calls; errors are sign(h) ≠ x."""
