@@ -24,13 +24,16 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# One BLAS thread per xdist worker: two workers on two cores each spinning two
+# OpenBLAS threads oversubscribe the machine (measured: a stacked matmul went
+# from 8 ms to 250 ms). Override with OPENBLAS_NUM_THREADS=... make pytest.
 pytest: $(STAMP)
-	$(BIN)/python -m pytest -n auto
+	OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-1} $(BIN)/python -m pytest -n auto
 
 test: lint typecheck pytest
 
 bench: $(STAMP)
-	$(BIN)/python -m tests.benchmarks
+	OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-1} $(BIN)/python -m tests.benchmarks
 
 mutants: $(STAMP)
 	$(BIN)/python -m tests.mutants

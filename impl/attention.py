@@ -24,7 +24,7 @@ import numpy as np
 
 from impl import _validation as check
 from impl._typing import BoolArray, FloatArray, IntArray, Queries, Scores, Vectors, Weights
-from impl.scores import ScoreFunction, scaled_dot_product_score
+from impl.scores import ScoreFunction, scaled_dot_product_score, transposed_keys
 from impl.softmax import log_softmax, softmax
 
 NO_INDEX = -1
@@ -293,7 +293,7 @@ def scaled_dot_product_attention_with_weights(
     if mask is not None and is_causal:
         raise ValueError("give either mask or is_causal=True, not both (as in PyTorch)")
     factor = 1.0 / math.sqrt(q.shape[-1]) if scale is None else check.finite_float(scale, "scale")
-    scores: FloatArray = (q @ np.swapaxes(k, -1, -2)) * np.asarray(factor, dtype=q.dtype)
+    scores: FloatArray = (q @ transposed_keys(k)) * np.asarray(factor, dtype=q.dtype)
     bool_mask: BoolArray | None = None
     if is_causal:
         bool_mask = causal_mask(q.shape[-2], k.shape[-2])

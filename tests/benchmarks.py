@@ -9,6 +9,7 @@ PyTorch's CPU kernels. Speed is measured here, never asserted in tests.
 """
 
 import importlib
+import os
 import statistics
 import timeit
 from collections.abc import Callable
@@ -94,6 +95,9 @@ def benchmark_dtype(dtype: type[np.floating[Any]], torch: ModuleType | None) -> 
 
 def main() -> None:
     """Run every benchmark and print one row per comparison."""
+    threads = os.environ.get("OPENBLAS_NUM_THREADS", "unset (OpenBLAS uses every core)")
+    print(f"OPENBLAS_NUM_THREADS: {threads}; numpy {np.__version__}")
+    print("(on a busy 2-core machine, multi-threaded BLAS can be 30x slower: compare ratios)")
     torch = _load_torch()
     if torch is None:
         print("(torch not installed: PyTorch comparisons skipped; pip install '.[torch]')")

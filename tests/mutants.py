@@ -106,8 +106,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "sdpa-no-scale",
         "impl/attention.py",
-        "scores: FloatArray = (q @ np.swapaxes(k, -1, -2)) * np.asarray(factor, dtype=q.dtype)",
-        "scores: FloatArray = q @ np.swapaxes(k, -1, -2)",
+        "scores: FloatArray = (q @ transposed_keys(k)) * np.asarray(factor, dtype=q.dtype)",
+        "scores: FloatArray = q @ transposed_keys(k)",
         ("tests/test_attention.py",),
     ),
     Mutant(
