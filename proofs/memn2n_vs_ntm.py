@@ -237,6 +237,28 @@ def main() -> None:
         bool(np.allclose(twin.weights[0], 1 / 3, rtol=0, atol=1e-15)),
     )
 
+    # --- 6. capacity without parameters
+    count = spec_memory.parameter_count("adjacent")
+    d.step(
+        "MemN2N parameters (adjacent tying), summed hop by hop for symbolic V, d, K "
+        "(spec.memory_network.parameter_count):",
+        count,
+    )
+    d.check_equal(
+        "the sum reduces to (K + 1) V d", count, (spec_memory.K + 1) * spec_memory.V * spec_memory.d
+    )
+    d.check_true(
+        "it does not depend on the number of memory slots: the memory grows without new "
+        "parameters (only temporal encoding ties a model to N_max)",
+        spec_memory.N_max not in count.free_symbols
+        and spec_memory.N_max
+        in spec_memory.parameter_count("adjacent", temporal=True).free_symbols,
+    )
+    d.check_true(
+        "the real model's array sizes agree: parameter_count() = (K + 1) V d = 4·8·4",
+        params.parameter_count() == 4 * 8 * 4,
+    )
+
     d.note("Summary (exercise 8-5):")
     d.note("  same: both read by attention Σ_i w(i) M(i) over an external memory of N slots;")
     d.note("  MemN2N: keys ≠ values (A, C embeddings), dot score, memory fixed per story, K hops,")

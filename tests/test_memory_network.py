@@ -563,3 +563,30 @@ def test_token_arrays_strategy(batch: tuple[int, ...], words: int, V: int, data:
     assert not np.any(real[..., 1:] & ~real[..., :-1])
     nonempty = data.draw(hst.token_arrays((*batch, words), V, allow_empty=False))
     assert np.all(nonempty[..., 0] != mn.PADDING_ID)
+
+
+def test_spec_position_laws_are_derived_zero() -> None:
+    """§8.5.1: the spec's derived residuals vanish: l_kJ − k/d, l_kj + l_{d−k,j} − 1,
+    l_{k,J/2} − 1/2; ∂l/∂j = (2k − d)/(J d) and ∂²l/∂j∂k = 2/(J d) (l is bilinear in j, k)."""
+    assert spec.last_word_residual() == 0
+    assert spec.complement_residual() == 0
+    assert spec.middle_word_residual() == 0
+    first, mixed = spec.position_gradients()
+    assert sympy.simplify(first - (2 * spec.k - spec.d) / (spec.J * spec.d)) == 0
+    assert sympy.simplify(mixed - 2 / (spec.J * spec.d)) == 0
+
+
+def test_spec_parameter_counts_closed_forms() -> None:
+    """§8.5.1: the hop-by-hop sums reduce to (2K + 2)Vd (none), (K + 1)Vd (adjacent) and
+    4Vd + d² (layer-wise); temporal encoding adds 2K, K + 1 or 2 matrices N_max × d. None
+    depends on the number of memory slots N without temporal encoding."""
+    V, d, K, N = spec.V, spec.d, spec.K, spec.N_max
+    expected: dict[spec.Tying, tuple[Any, Any]] = {
+        "none": ((2 * K + 2) * V * d, 2 * K * N * d),
+        "adjacent": ((K + 1) * V * d, (K + 1) * N * d),
+        "layer_wise": (4 * V * d + d * d, 2 * N * d),
+    }
+    for tying, (plain, temporal) in expected.items():
+        assert sympy.expand(spec.parameter_count(tying) - plain) == 0
+        assert sympy.expand(spec.parameter_count(tying, temporal=True) - plain - temporal) == 0
+        assert N not in spec.parameter_count(tying).free_symbols
