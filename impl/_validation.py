@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from impl._typing import BoolArray, FloatArray
+from impl._typing import BoolArray, FloatArray, IntArray
 
 
 def float_array(x: object, name: str, *, min_ndim: int = 0, allow_inf: bool = False) -> FloatArray:
@@ -107,11 +107,35 @@ def positive_real(value: object, name: str) -> float:
 
 
 def plus_minus_one_array(x: object, name: str, *, min_ndim: int = 1) -> FloatArray:
-    """Return ``x`` if it is a float32/float64 array whose entries are all ±1."""
+    """Return ``x`` if it is a float32/float64 array whose entries are all ±1.
+
+    The error names the first offending entry and its index.
+    """
     array = float_array(x, name, min_ndim=min_ndim)
-    if not np.all(np.abs(array) == 1):
-        raise ValueError(f"{name} must contain only +1 and -1 entries")
+    bad = np.abs(array) != 1
+    if bad.any():
+        position = tuple(int(p) for p in np.argwhere(bad)[0])
+        raise ValueError(
+            f"{name} must contain only +1 and -1 entries, found {array[position]!r} "
+            f"at index {position}"
+        )
     return array
+
+
+def permutation(order: object, size: int, name: str = "order") -> IntArray:
+    """Return ``order`` as an index array if it is a permutation of range(size)."""
+    if not isinstance(order, np.ndarray | list | tuple):
+        raise TypeError(f"{name} must be a sequence of indices, got {type(order).__name__}")
+    indices = np.asarray(order)
+    if indices.size and indices.dtype.kind not in "iu":
+        raise TypeError(f"{name} must contain integer indices, got dtype {indices.dtype}")
+    if indices.shape != (size,) or not np.array_equal(np.sort(indices), np.arange(size)):
+        raise ValueError(
+            f"{name} must be a permutation of range({size}) (each index exactly once), "
+            f"got {order!r}"
+        )
+    result: IntArray = indices.astype(np.intp)
+    return result
 
 
 def finite_float(value: object, name: str) -> float:

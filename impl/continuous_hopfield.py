@@ -201,9 +201,7 @@ def continuous_hopfield_asynchronous_sweep(
     v, W, b = _network(states, "states", weights, biases, allow_asymmetric=allow_asymmetric)
     k = check.positive_real(gain, "gain")
     M = v.shape[-1]
-    sequence = np.arange(M) if order is None else np.asarray(order)
-    if sequence.shape != (M,) or not np.array_equal(np.sort(sequence), np.arange(M)):
-        raise ValueError(f"order must be a permutation of range({M}), got {order!r}")
+    sequence = np.arange(M) if order is None else check.permutation(order, M)
     result = v.copy()
     for i in sequence:
         _update_neuron(result, int(i), W, b, k)

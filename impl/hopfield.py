@@ -52,18 +52,6 @@ UpdateMode = Literal["asynchronous", "synchronous"]
 # --------------------------------------------------------------------------- validation
 
 
-def _plus_minus_one(x: object, name: str) -> FloatArray:
-    """Return ``x`` if it is a float array of ±1 with at least one axis."""
-    a = check.float_array(x, name, min_ndim=1)
-    bad = np.abs(a) != 1
-    if bad.any():
-        position = tuple(int(p) for p in np.argwhere(bad)[0])
-        raise ValueError(
-            f"{name} must contain only +1 and -1 entries, found {a[position]!r} at index {position}"
-        )
-    return a
-
-
 def validate_weights(
     weights: object,
     *,
@@ -111,7 +99,7 @@ def _network(
     allow_nonzero_diagonal: bool,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Validate (state, weights, bias); return them with bias filled in as zeros."""
-    s = _plus_minus_one(state, "state")
+    s = check.plus_minus_one_array(state, "state")
     W = validate_weights(
         weights, allow_asymmetric=allow_asymmetric, allow_nonzero_diagonal=allow_nonzero_diagonal
     )
@@ -264,17 +252,7 @@ def _sweep_order(order: object, rng: object, m: int) -> IntArray:
     if order is None:
         permutation: IntArray = check.generator(rng).permutation(m)
         return permutation
-    if not isinstance(order, np.ndarray | list | tuple):
-        raise TypeError(f"order must be a sequence of neuron indices, got {type(order).__name__}")
-    indices = np.asarray(order)
-    if indices.dtype.kind not in "iu":
-        raise TypeError(f"order must contain integer neuron indices, got dtype {indices.dtype}")
-    if indices.shape != (m,) or not np.array_equal(np.sort(indices), np.arange(m)):
-        raise ValueError(
-            f"order must be a permutation of range({m}) (each neuron exactly once), got {order!r}"
-        )
-    result: IntArray = indices.astype(np.intp)
-    return result
+    return check.permutation(order, m)
 
 
 def asynchronous_sweep(
@@ -452,7 +430,7 @@ def run_to_fixed_point(
 
 
 def _patterns(patterns: object) -> FloatArray:
-    x = _plus_minus_one(patterns, "patterns")
+    x = check.plus_minus_one_array(patterns, "patterns")
     if x.ndim < 2:
         raise ValueError(f"patterns must be (..., N, M), one pattern per row, got shape {x.shape}")
     if x.shape[-2] == 0 or x.shape[-1] == 0:

@@ -359,9 +359,7 @@ def dense_associative_sweep(
     X, sigma = _sign_patterns_and_states(patterns, states)
     kind, n = _interaction(interaction, degree)
     M = X.shape[-1]
-    sequence = np.arange(M) if order is None else np.asarray(order)
-    if sequence.shape != (M,) or not np.array_equal(np.sort(sequence), np.arange(M)):
-        raise ValueError(f"order must be a permutation of range({M}), got {order!r}")
+    sequence = np.arange(M) if order is None else check.permutation(order, M)
     result = sigma.copy()
     for i in sequence:
         _dense_update_neuron(result, int(i), X, kind, n)
