@@ -113,6 +113,8 @@ def test_update_neuron_energy_change_matches_spec(
     )
     delta = float(new_state[i] - net.state[i])
     derived = _DELTA_E_DERIVED(net.weights, net.state, bias, delta, i, net.size)
+    # float64 energies of O(M²) products with |w| ≤ 1 at M ≤ 12: each rounds to ~1e-14;
+    # the difference of two energies keeps that absolute error, far below 1e-12.
     assert_close(np.asarray(measured), np.asarray(derived, dtype=np.float64), atol=1e-12)
 
 
@@ -372,6 +374,7 @@ def test_pseudo_inverse_of_orthogonal_patterns_is_scaled_hebbian() -> None:
     """For orthogonal patterns X⁺X = XᵀX/M, so the projection rule is (N/M)·Hebbian."""
     rows = _hadamard(3)
     for count in range(1, 8):
+        # float64 pinv via SVD of a ±1 matrix: entries exact to ~1e-15, slack 1e-12.
         assert_close(
             hop.pseudo_inverse_weights(rows[:count]),
             (count / 8) * hop.hebbian_weights(rows[:count]),

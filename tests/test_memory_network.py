@@ -278,6 +278,7 @@ def test_memn2n_temporal_encoding_breaks_permutation_invariance() -> None:
     question = np.array([1, 3])
     base = mn.memn2n_forward(params, story, question)
     swapped = mn.memn2n_forward(params, story[[2, 0, 1]], question)
+    # A difference above 1e-6 is far beyond float64 rounding (~1e-16): a real change.
     assert not np.allclose(base.answer_probabilities, swapped.answer_probabilities, atol=1e-6)
     assert not np.allclose(base.weights[0][[2, 0, 1]], swapped.weights[0], atol=1e-6)
 

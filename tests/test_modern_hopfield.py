@@ -347,6 +347,7 @@ def test_dense_associative_quadratic_is_classical_hopfield(inputs: tuple[Array, 
     a, c = spec.quadratic_dense_energy_offset(P, M)
     expected = (float(a) * hopfield + float(c)).astype(patterns.dtype)
     actual = dense_associative_energy(states, patterns, interaction="polynomial", degree=2)
+    # Both sides sum P·M² products of ±1 entries: a few ulps of that magnitude.
     assert_close(actual, expected, atol=8 * eps(patterns.dtype) * P * M * M)
 
 

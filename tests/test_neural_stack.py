@@ -329,6 +329,7 @@ def test_stack_and_queue_step_equal_spec_twin(ops: nst.StructureOperations) -> N
         )
         expected = _spec_step(kind, int(state.strengths.shape[-1]))(*numeric)
         last_state, last_read = history[-1]
+        # float64 min/max/sums of ≤ 6 strengths and values ≤ 10: rounding ~1e-15.
         assert_close(last_read, np.asarray(expected[:1], np.float64), atol=1e-12)
         assert_close(last_state.strengths, np.asarray(expected[1:], np.float64), atol=1e-12)
 
@@ -356,6 +357,7 @@ def test_deque_step_equals_spec_twin(ops: nst.DequeOperations) -> None:
             push_bottom=ops.push_bottom[t],
             pop_bottom=ops.pop_bottom[t],
         )
+        # float64 min/max/sums of a few strengths and values ≤ 10: rounding ~1e-15.
         assert_close(reads.top, np.asarray(expected[:1], np.float64), atol=1e-12)
         assert_close(reads.bottom, np.asarray(expected[1:2], np.float64), atol=1e-12)
         assert_close(state.strengths, np.asarray(expected[2:], np.float64), atol=1e-12)

@@ -417,4 +417,5 @@ def test_pointer_first_step_matches_formula(inputs: s.PointerInputs) -> None:
     shifted = scores - scores.max(axis=-1, keepdims=True)
     expected = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
     actual = pn.pointer_step_log_probs(x, np.zeros((0,), dtype=np.intp), params)
+    # Same formula, different evaluation order: a few ulps of log-probabilities of O(1).
     assert_close(actual, expected.astype(x.dtype), atol=10 * eps(x.dtype))

@@ -93,6 +93,8 @@ def test_lstm_cell_matches_torch_equations_through_converter(inputs: s.Recurrent
     h, c = cells.lstm_cell(inputs.x, (inputs.h, inputs.c), cells.lstm_from_torch(w))
     with np.errstate(over="ignore"):
         h_ref, c_ref = _torch_lstm_reference(inputs.x, inputs.h, inputs.c, w)
+    # Outputs in [-1, 1] (h) or O(1) (c) from the same gate formulas in another
+    # order (stacked vs per-gate matmuls): a few ulps.
     assert_close(h, h_ref, atol=10 * eps(h.dtype))
     assert_close(c, c_ref, atol=10 * eps(h.dtype))
 
@@ -105,6 +107,7 @@ def test_gru_cell_matches_torch_equations_through_converter(inputs: s.RecurrentI
     h = cells.gru_cell(inputs.x, inputs.h, cells.gru_from_torch(w))
     with np.errstate(over="ignore"):
         h_ref = _torch_gru_reference(inputs.x, inputs.h, w)
+    # h in [-1, 1] from the same formulas in another order: a few ulps.
     assert_close(h, h_ref, atol=10 * eps(h.dtype))
 
 

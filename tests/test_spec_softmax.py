@@ -148,5 +148,7 @@ def test_softmax_jacobian_tied_maximum_does_not_vanish() -> None:
     logits = [sympy.Integer(1), sympy.Integer(1), sympy.Integer(0)]
     limit = np.array(spec.saturation_limit(logits).tolist(), dtype=np.float64)
     at_large_scale = softmax_jacobian(np.array([1.0, 1.0, 0.0]) * 200.0)
+    # At scale 200 the non-tied weight is e^-200 ≈ 1e-87: the Jacobian equals its
+    # limit up to rounding of entries ≤ 1/4.
     assert_close(at_large_scale, limit, atol=4 * eps(np.float64))
     assert np.abs(limit).max() > 0

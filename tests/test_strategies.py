@@ -32,6 +32,7 @@ def test_symmetric_zero_diagonal_strategy(w: NDArray[np.floating[Any]]) -> None:
 @given(st.integers(1, 8).flatmap(nst.stochastic_vectors))
 def test_stochastic_vectors_strategy(p: NDArray[np.floating[Any]]) -> None:
     assert (p > 0).all()
+    # A normalised float64 vector of ≤ 8 entries sums to 1 within a few ulps.
     np.testing.assert_allclose(p.sum(), 1.0, rtol=1e-12)
 
 

@@ -176,6 +176,7 @@ def test_tree_extremes_and_bad_input() -> None:
     tree = build_tree_memory(keys, np.eye(4, dtype=np.float32), branching=2)
     weights = tree_leaf_weights(tree, np.array([[1e4, 0.0]], dtype=np.float32))
     assert weights.dtype == np.float32
+    # float32 products of a few routing probabilities: ~10 ulps (eps32 ≈ 1.2e-7).
     np.testing.assert_allclose(weights.sum(axis=-1), 1.0, rtol=1e-6)
     assert np.isfinite(weights).all()
     with pytest.raises(ValueError, match="branching\\*\\*L"):
