@@ -6,11 +6,13 @@ instead of a broadcasting traceback deep inside NumPy, or a silent NaN.
 """
 
 import math
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from impl._typing import BoolArray, FloatArray, IntArray
+
+T = TypeVar("T")
 
 
 def float_array(x: object, name: str, *, min_ndim: int = 0, allow_inf: bool = False) -> FloatArray:
@@ -146,3 +148,10 @@ def finite_float(value: object, name: str) -> float:
     if not math.isfinite(result):
         raise ValueError(f"{name} must be finite, got {result}")
     return result
+
+
+def instance(value: T, cls: type[T], name: str) -> T:
+    """Return ``value`` if it is a ``cls`` (e.g. a parameter container), else a TypeError."""
+    if not isinstance(value, cls):
+        raise TypeError(f"{name} must be a {cls.__name__}, got {type(value).__name__}")
+    return value

@@ -126,11 +126,8 @@ class HierarchicalAttentionParameters:
         )
 
 
-def _checked_states(states: object, name: str, min_ndim: int) -> FloatArray:
-    return check.float_array(states, name, min_ndim=min_ndim)
-
-
 def _check_level(states: FloatArray, name: str, parameters: AttentionPoolingParameters) -> None:
+    check.instance(parameters, AttentionPoolingParameters, "parameters")
     check.same_dtype(**{name: states, "W": parameters.W})
     if states.shape[-1] != parameters.input_dim:
         raise ValueError(
@@ -147,7 +144,7 @@ def attention_pooling_scores(
     Shapes: states (..., T, D) -> (..., T). The book's columns h_t are our
     rows states[..., t, :].
     """
-    h = _checked_states(states, "states", 2)
+    h = check.float_array(states, "states", min_ndim=2)
     _check_level(h, "states", parameters)
     hidden: FloatArray = np.tanh(h @ parameters.W.T + parameters.b)  # rows u_tᵀ: (..., T, D_a)
     logits: FloatArray = hidden @ parameters.context  # (..., T)
@@ -168,7 +165,7 @@ def attention_pooling(
     A fully masked row gives weights 0 and pooled vector 0 (see the module docstring).
     Spec: none; the weights are ``impl.softmax.softmax`` of ``attention_pooling_scores``.
     """
-    h = _checked_states(states, "states", 2)
+    h = check.float_array(states, "states", min_ndim=2)
     logits = attention_pooling_scores(h, parameters)
     if mask is not None:
         check.bool_mask(mask, "mask", logits.shape)
@@ -225,7 +222,8 @@ def hierarchical_attention(
     (see the module docstring).
     Spec: none (no symbolic twin); the tests compare with a float64 loop over the formula.
     """
-    h = _checked_states(word_states, "word_states", 3)
+    h = check.float_array(word_states, "word_states", min_ndim=3)
+    check.instance(parameters, HierarchicalAttentionParameters, "parameters")
     _check_level(h, "word_states", parameters.word)
     word_shape = h.shape[:-1]  # (..., S, T)
     if word_mask is None:

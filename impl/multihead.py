@@ -226,6 +226,7 @@ def multi_head_attention_with_weights(
     with ``mask``). Fully masked queries output the bias b_o (their attention
     output is 0 before the output projection).
     """
+    check.instance(parameters, TransformerAttentionParameters, "parameters")
     q = check.float_array(query, "query", min_ndim=2)
     k = check.float_array(key, "key", min_ndim=2)
     v = check.float_array(value, "value", min_ndim=2)
@@ -351,7 +352,7 @@ def self_attention(
     lets position n attend to positions ≤ n.
     """
     x = check.float_array(inputs, "inputs", min_ndim=2)
-    p = parameters
+    p = check.instance(parameters, SelfAttentionParameters, "parameters")
     check.same_dtype(inputs=x, W_q=p.W_q)
     if x.shape[-1] != p.W_q.shape[0]:
         raise ValueError(f"inputs has {x.shape[-1]} features, W_q expects {p.W_q.shape[0]}")

@@ -183,6 +183,19 @@ def _removed(strengths: FloatArray, pop: FloatArray, before: FloatArray) -> Floa
     return left
 
 
+def _checked_pop(strengths: FloatArray, pop: Strength) -> tuple[FloatArray, FloatArray]:
+    s = check.float_array(strengths, "strengths", min_ndim=1)
+    u = _strength(pop, "pop", s.dtype)
+    try:
+        np.broadcast_shapes(u.shape, s.shape[:-1])
+    except ValueError:
+        raise ValueError(
+            f"pop has shape {u.shape}, which does not broadcast to the batch shape "
+            f"{s.shape[:-1]} of strengths {s.shape}"
+        ) from None
+    return s, u
+
+
 def pop_from_top(strengths: FloatArray, pop: Strength) -> FloatArray:
     r"""Strengths after popping u units from the top: max(0, s[i] − max(0, u − Σ_{j>i} s[j])).
 
@@ -191,8 +204,7 @@ def pop_from_top(strengths: FloatArray, pop: Strength) -> FloatArray:
     Assumptions: strengths and pop in [0, 1].
     Spec: ``spec.structured_memory.pop_from_top``.
     """
-    s = check.float_array(strengths, "strengths", min_ndim=1)
-    u = _strength(pop, "pop", s.dtype)
+    s, u = _checked_pop(strengths, pop)
     return _removed(s, u, _exclusive_sum_above(s))
 
 
@@ -203,8 +215,7 @@ def pop_from_bottom(strengths: FloatArray, pop: Strength) -> FloatArray:
     Shapes: strengths (..., T), pop scalar or (...,) -> (..., T), same dtype.
     Spec: ``spec.structured_memory.pop_from_bottom``.
     """
-    s = check.float_array(strengths, "strengths", min_ndim=1)
-    u = _strength(pop, "pop", s.dtype)
+    s, u = _checked_pop(strengths, pop)
     return _removed(s, u, _exclusive_sum_below(s))
 
 

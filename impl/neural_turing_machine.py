@@ -615,6 +615,8 @@ def ntm_step(
             sharpening=head.sharpening,
         )
 
+    check.instance(read_head, HeadParameters, "read_head")
+    check.instance(write_head, HeadParameters, "write_head")
     read_weights = head_weights(read_head, previous_read_weights)
     write_weights = head_weights(write_head, previous_write_weights)
     read_vector = read(memory, read_weights)

@@ -32,6 +32,8 @@ def transposed_keys(keys: FloatArray) -> FloatArray:
     # Note: NumPy's stacked matmul with a transposed *view* can take a much
     # slower path than with a contiguous copy (measured by ``make bench``).
     """
+    if keys.ndim < 2:
+        raise ValueError(f"keys must have at least 2 axes (..., N, D), got shape {keys.shape}")
     result: FloatArray = np.ascontiguousarray(np.swapaxes(keys, -1, -2))
     return result
 
@@ -132,6 +134,7 @@ def additive_score(query: Queries, keys: Vectors, parameters: AdditiveScoreParam
     parameters W (D_a, D_k), U (D_a, D_q), v (D_a,).
     Spec: ``spec.scores.additive_score``.
     """
+    check.instance(parameters, AdditiveScoreParameters, "parameters")
     q, k = _query_and_keys(query, keys)
     check.same_dtype(query=q, W=parameters.W)
     if k.shape[-1] != parameters.W.shape[1]:
@@ -186,6 +189,7 @@ def bilinear_score(query: Queries, keys: Vectors, parameters: BilinearScoreParam
     Shapes: query (..., L, D_q), keys (..., N, D_k), W (D_k, D_q) -> (..., L, N).
     Spec: ``spec.scores.bilinear_score``.
     """
+    check.instance(parameters, BilinearScoreParameters, "parameters")
     q, k = _query_and_keys(query, keys)
     W = parameters.W
     check.same_dtype(query=q, W=W)

@@ -197,6 +197,14 @@ def tree_greedy_path(
 
 def tree_path(leaf: int, branching: int, depth: int) -> tuple[int, ...]:
     """Node indices on the path root → leaf: level ℓ holds node leaf // b^(L − ℓ), ℓ = 0..L."""
+    for name, value in (("leaf", leaf), ("branching", branching), ("depth", depth)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+            raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if branching < 2 or depth < 0 or not 0 <= leaf < branching**depth:
+        raise ValueError(
+            f"need branching ≥ 2, depth ≥ 0 and 0 ≤ leaf < branching**depth, got "
+            f"leaf={leaf}, branching={branching}, depth={depth}"
+        )
     return tuple(leaf // branching ** (depth - level) for level in range(depth + 1))
 
 
