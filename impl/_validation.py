@@ -155,3 +155,10 @@ def instance(value: T, cls: type[T], name: str) -> T:
     if not isinstance(value, cls):
         raise TypeError(f"{name} must be a {cls.__name__}, got {type(value).__name__}")
     return value
+
+
+def bool_array(x: object, name: str) -> BoolArray:
+    """Return ``x`` if it is a numpy bool array."""
+    if not isinstance(x, np.ndarray) or x.dtype != np.bool_:
+        raise TypeError(f"{name} must be a bool array, got {type(x).__name__}")
+    return x

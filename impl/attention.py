@@ -192,6 +192,22 @@ def hard_attention_sample(
     return _gather_rows(inputs, index), index
 
 
+def _scores_and_losses(scores: object, losses: object) -> tuple[FloatArray, FloatArray]:
+    """Validate (scores, losses) of shape (..., N) and broadcast them to one shape."""
+    s = check.float_array(scores, "scores", min_ndim=1)
+    loss = check.float_array(losses, "losses", min_ndim=1)
+    check.same_dtype(scores=s, losses=loss)
+    try:
+        shape = np.broadcast_shapes(s.shape, loss.shape)
+    except ValueError:
+        raise ValueError(
+            f"scores {s.shape} and losses {loss.shape} must broadcast to one shape (..., N)"
+        ) from None
+    if shape[-1] != s.shape[-1]:
+        raise ValueError(f"losses has {loss.shape[-1]} entries per row, scores has {s.shape[-1]}")
+    return np.broadcast_to(s, shape), np.broadcast_to(loss, shape)
+
+
 def expected_loss_gradient(scores: Scores, losses: FloatArray) -> FloatArray:
     r"""Exact gradient ∂/∂s_j E_{z∼softmax(s)}[L_z] = α_j (L_j − Σ_n α_n L_n).
 
@@ -201,10 +217,7 @@ def expected_loss_gradient(scores: Scores, losses: FloatArray) -> FloatArray:
     is selected) -> (..., N).
     Spec: ``spec.attention.expected_loss_gradient``.
     """
-    s = check.float_array(scores, "scores", min_ndim=1)
-    loss = check.float_array(losses, "losses", min_ndim=1)
-    check.same_dtype(scores=s, losses=loss)
-    np.broadcast_shapes(s.shape, loss.shape)
+    s, loss = _scores_and_losses(scores, losses)
     alpha = softmax(s)
     mean: FloatArray = (alpha * loss).sum(axis=-1, keepdims=True)
     gradient: FloatArray = alpha * (loss - mean)
@@ -225,11 +238,8 @@ def reinforce_gradient_estimate(
     """
     gen = check.generator(rng)
     count = check.positive_int(num_samples, "num_samples")
-    s = check.float_array(scores, "scores", min_ndim=1)
-    loss = check.float_array(losses, "losses", min_ndim=1)
-    check.same_dtype(scores=s, losses=loss)
-    shape = np.broadcast_shapes(s.shape, loss.shape)
-    s, loss = np.broadcast_to(s, shape), np.broadcast_to(loss, shape)
+    s, loss = _scores_and_losses(scores, losses)
+    shape = s.shape
     log_alpha = log_softmax(s)
     alpha: FloatArray = np.exp(log_alpha)
     repeated = np.broadcast_to(alpha, (count, *shape))

@@ -356,6 +356,11 @@ def summarise_recalls(
     Book: §8.6.1 (retrieval quality). Needs T ≥ 2 for the interval over trials.
     """
     overlaps = overlap(final_states, recalled)  # (T, K)
+    if overlaps.ndim != 2:
+        raise ValueError(
+            f"final_states and recalled must have shape (T, K, M), got {final_states.shape}"
+        )
+    check.bool_array(converged, "converged")
     trials, k = overlaps.shape
     if trials < 2:
         raise ValueError(f"need at least 2 trials for a confidence interval, got {trials}")

@@ -72,3 +72,36 @@ def test_tree_path_range_checked() -> None:
         tree_path(4, 2, 2)
     with pytest.raises(ValueError, match="branching ≥ 2"):
         tree_path(0, 1, 2)
+
+
+@pytest.mark.parametrize(
+    ("scores", "losses", "match"),
+    [
+        (np.ones((2, 3)), np.ones(4), r"scores \(2, 3\) and losses \(4,\) must broadcast"),
+        (np.ones((2, 1)), np.ones(4), "losses has 4 entries per row, scores has 1"),
+    ],
+)
+def test_reinforce_shapes_are_named(scores: Any, losses: Any, match: str) -> None:
+    from impl.attention import expected_loss_gradient, reinforce_gradient_estimate
+
+    with pytest.raises(ValueError, match=match):
+        expected_loss_gradient(scores, losses)
+    with pytest.raises(ValueError, match=match):
+        reinforce_gradient_estimate(scores, losses, np.random.default_rng(0), num_samples=2)
+
+
+def test_summarise_recalls_names_bad_arguments() -> None:
+    from impl.hopfield_capacity import summarise_recalls
+
+    states = np.ones((3, 2, 4))
+    options: dict[str, Any] = {
+        "rule": "hebbian",
+        "load": 0.5,
+        "n_patterns": 2,
+        "noise_fraction": 0.0,
+        "sweeps": 1,
+    }
+    with pytest.raises(TypeError, match="converged must be a bool array"):
+        summarise_recalls(states, states, converged=NOT_AN_INT, **options)
+    with pytest.raises(ValueError, match=r"must have shape \(T, K, M\)"):
+        summarise_recalls(states[0], states[0], converged=np.ones(2, dtype=bool), **options)
