@@ -55,17 +55,19 @@ def _direct_energy(weights: FloatArray, bias: FloatArray, state: FloatArray) -> 
     return float(-0.5 * state @ weights @ state - bias @ state)
 
 
-@given(
-    st.integers(1, 6).flatmap(
-        lambda m: st.tuples(
-            nst.float_arrays(np.float64, (m, m)),
-            nst.float_arrays(np.float64, (m,)),
-            nst.float_arrays(np.float64, (m,)),
-            st.integers(0, m - 1),
-            st.floats(-10, 10),
-        )
+# Any W (not necessarily symmetric), bias, real state, a neuron i and a move Δ.
+_ANY_NETWORK_AND_MOVE = st.integers(1, 6).flatmap(
+    lambda m: st.tuples(
+        nst.float_arrays(np.float64, (m, m)),
+        nst.float_arrays(np.float64, (m,)),
+        nst.float_arrays(np.float64, (m,)),
+        st.integers(0, m - 1),
+        st.floats(-10, 10),
     )
 )
+
+
+@given(_ANY_NETWORK_AND_MOVE)
 def test_spec_energy_change_derived_matches_definition(
     drawn: tuple[FloatArray, FloatArray, FloatArray, int, float],
 ) -> None:
@@ -81,17 +83,7 @@ def test_spec_energy_change_derived_matches_definition(
     assert _DERIVED(weights, state, bias, delta, i, m) == pytest.approx(definition, abs=ATOL)
 
 
-@given(
-    st.integers(1, 6).flatmap(
-        lambda m: st.tuples(
-            nst.float_arrays(np.float64, (m, m)),
-            nst.float_arrays(np.float64, (m,)),
-            nst.float_arrays(np.float64, (m,)),
-            st.integers(0, m - 1),
-            st.floats(-10, 10),
-        )
-    )
-)
+@given(_ANY_NETWORK_AND_MOVE)
 def test_spec_symmetry_is_where_the_residual_goes(
     drawn: tuple[FloatArray, FloatArray, FloatArray, int, float],
 ) -> None:
