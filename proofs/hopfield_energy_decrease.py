@@ -152,8 +152,14 @@ def main() -> None:
             roots = sympy.solve(sympy.Eq(case.energy_change, 0), symbol)
             zero_field = [r for r in roots if case.field.subs(symbol, r) == 0]
             d.check_true(
-                f"[{case.description}] the state changes (Δ = {case.delta}); ΔE = 0 has "
-                f"solutions {symbol} ∈ {roots}, exactly those where h_i = 0",
+                f"[{case.description}] the state changes (Δ = {case.delta}); "
+                + (
+                    f"ΔE = 0 only at {symbol} ∈ {{{', '.join(map(str, roots))}}}, exactly where "
+                    "h_i = 0"
+                    if roots
+                    else f"ΔE = 0 has no solution with {symbol} {'>' if symbol.is_positive else '≥'} 0, "
+                    "so ΔE < 0 strictly"
+                ),
                 len(roots) == len(zero_field),
             )
     d.note(

@@ -71,13 +71,14 @@ def main() -> None:
     proof.claim(
         sympy.Matrix(
             [
-                [T * D, T * D],
-                [T * D, T * D],
-                [C * D, D + C],
-                [b * (N - 1) / (b - 1) * D, b * sympy.log(N, b) * D],
+                [sympy.Symbol(label) for label in ("memory", "read", "write")],
+                [sympy.Symbol("stack/queue"), T * D, T * D],
+                [sympy.Symbol("deque"), T * D, T * D],
+                [sympy.Symbol("set"), C * D, D + C],
+                [sympy.Symbol("tree"), b * (N - 1) / (b - 1) * D, b * sympy.log(N, b) * D],
             ]
         ),
-        "work per read (column 1) and per write (column 2) for, row by row: stack/queue "
+        "work per read and per write, row by row: stack/queue "
         "(T rows after T steps; read and write are one step), deque (the same, 2 rows a "
         "step), set (C slots: attention read, write into a free slot), tree (N = b^L leaves: "
         "soft read over all nodes; the write re-summarises one path; a greedy read costs "

@@ -39,7 +39,11 @@ def main() -> None:
         "exercise 8-2; book §8.2 (scaled dot-product score); D(·) is the variance",
     )
     d.claim(
-        sympy.Eq(sympy.Symbol("D(qᵀk/√d_k)"), sv.sigma**4, evaluate=False),
+        sympy.Eq(
+            sympy.Function("D")(sympy.Symbol("qᵀk") / sympy.sqrt(sv.d_k)),
+            sv.sigma**4,
+            evaluate=False,
+        ),
         "for q, k ∈ R^{d_k} (d_k symbolic) with independent components, mean 0 and variance "
         "σ²: E[qᵀk] = 0, D(qᵀk) = d_k σ⁴, D(qᵀk/√d_k) = σ⁴.",
     )
