@@ -63,9 +63,7 @@ class Entry:
         return ", ".join(parts)
 
 
-def _e(
-    sections: str, claim: str, *, exercise: str = "", runtime: Runtime = "instant"
-) -> Entry:
+def _e(sections: str, claim: str, *, exercise: str = "", runtime: Runtime = "instant") -> Entry:
     """An entry from space-separated sections and exercises (``"8.2.1 8.3"``, ``"8-6"``)."""
     return Entry(tuple(sections.split()), claim, tuple(exercise.split()), runtime)
 

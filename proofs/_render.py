@@ -99,7 +99,7 @@ _ASCII = {
     "⌉": ")",
     "‖": "||",
     "ᵀ": "^T",
-    "§": "S",
+    "§": "section ",
     "‘": "'",
     "’": "'",
     "“": '"',
@@ -222,9 +222,30 @@ def _wrap(text: str, width: int | None, indent: str = "", hang: str = "") -> str
     )
 
 
+def _ascii_event(event: Event) -> Event:
+    match event:
+        case Title(title, book):
+            return Title(ascii_text(title), ascii_text(book))
+        case Claim(statement, text):
+            return Claim(statement, ascii_text(text))
+        case Note(text):
+            return Note(ascii_text(text))
+        case Step(number, reason, expr):
+            return Step(number, ascii_text(reason), expr)
+        case Check(text, strength):
+            return Check(ascii_text(text), strength)
+        case Figure(path, caption):
+            return Figure(path, ascii_text(caption))
+        case Verdict(holds, text):
+            return Verdict(holds, ascii_text(text))
+    return event
+
+
 def terminal_event(event: Event, *, width: int | None, unicode: bool) -> str:
     """The text printed for one event (ends with a newline)."""
     parts: list[str]
+    if not unicode:  # spell the text in ASCII before it is wrapped, so lines keep the width
+        event = _ascii_event(event)
     match event:
         case Title(title, book):
             parts = [_wrap(title, width), _wrap(f"({book})", width, "  ", "   "), ""]
@@ -286,9 +307,25 @@ def _verdict_text(record: ProofRecord) -> str:
     return f"FAILED: {record.error}"
 
 
+_TEXTUAL = re.compile(r"[ ()\[\]/,=·]")
+"""A symbol whose name has one of these is a phrase ("p(z_n = 1)"), printed as text, not maths."""
+
+_LATEX_TEXT_ESCAPES = {c: "\\" + c for c in "_^{}%$#&"} | {"\\": r"\textbackslash{}"}
+
+
+def _textual_symbols(expr: Any) -> list[Any]:
+    symbols: set[Any] = getattr(expr, "free_symbols", set())
+    return [s for s in symbols if isinstance(s, sympy.Symbol) and _TEXTUAL.search(s.name)]
+
+
+def _latex_text(name: str) -> str:
+    return r"\text{" + "".join(_LATEX_TEXT_ESCAPES.get(c, c) for c in name) + "}"
+
+
 def _latex(expr: Any) -> str:
     try:
-        return str(sympy.latex(expr))
+        names = {s: _latex_text(s.name) for s in _textual_symbols(expr)}
+        return str(sympy.latex(expr, symbol_names=names))
     except Exception:  # a printer gap: show the plain form rather than lose the step
         return r"\text{" + str(expr).replace("}", r"\}").replace("{", r"\{") + "}"
 
@@ -309,31 +346,43 @@ def _section_heading(section: str) -> str:
     return f"§{section} {SECTION_TITLES.get(section, '')}".strip()
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_<\[\]])")
+
+
+def _md(text: str) -> str:
+    """Text with Markdown's emphasis, code and link characters escaped."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
 def markdown_proof(record: ProofRecord) -> str:
     """One proof as Markdown: claim, steps (LaTeX), checks with strength tags, verdict."""
     entry = record.entry
-    lines = [f"## {record.name}", "", f"*{entry.reference}* — {entry.claim}", ""]
+    lines = [f"## {record.name}", "", f"*{_md(entry.reference)}* — {_md(entry.claim)}", ""]
     for derivation in record.derivations:
+        previous: Event | None = None
         for event in derivation.events:
+            if isinstance(previous, Check) and not isinstance(event, Check):
+                lines.append("")
+            previous = event
             match event:
                 case Title(title, book):
-                    lines += [f"### {title}", "", f"({book})", ""]
+                    lines += [f"### {_md(title)}", "", f"({_md(book)})", ""]
                 case Claim(statement, text):
-                    lines += [f"**Claim.** {text}", "", f"$$\n{_latex(statement)}\n$$", ""]
+                    lines += [f"**Claim.** {_md(text)}", "", f"$$\n{_latex(statement)}\n$$", ""]
                 case Step(number, reason, expr):
-                    lines += [f"#### Step {number}. {reason}", ""]
+                    lines += [f"#### Step {number}. {_md(reason)}", ""]
                     if expr is not None:
                         lines += [f"$$\n{_latex(expr)}\n$$", ""]
                 case Note(text):
-                    lines += [text, ""]
+                    lines += [_md(text), ""]
                 case Check(text, strength):
-                    lines += [f"- ✓ `[{strength}]` {text}"]
+                    lines += [f"- ✓ `[{strength}]` {_md(text)}"]
                 case Output(text):
-                    lines += ["", "```text", text, "```", ""]
+                    lines += ["```text", text, "```", ""]
                 case Figure(path, caption):
-                    lines += ["", f"![{caption}]({path.as_posix()})", ""]
+                    lines += [f"![{_md(caption)}]({path.as_posix()})", ""]
                 case Verdict(holds, text):
-                    lines += ["", f"**{text}**" if holds else f"**FAILED:** {text}", ""]
+                    lines += [f"**{_md(text)}**" if holds else f"**FAILED:** {_md(text)}", ""]
     if not record.holds and not any(d.verdict for d in record.derivations):
         lines += [f"**FAILED:** {record.error}", ""]
     return "\n".join(lines)
@@ -357,6 +406,35 @@ def markdown_document(records: Sequence[ProofRecord], title: str) -> str:
     return "\n".join(lines)
 
 
+def _mathml_symbol(printer: Any, sym: Any, style: str = "plain") -> Any:
+    if not _TEXTUAL.search(sym.name):
+        return _MATHML_PRINTER._print_Symbol(printer, sym, style)
+    text = printer.dom.createElement("mtext")
+    text.appendChild(printer.dom.createTextNode(sym.name))
+    return text
+
+
+def _mathml_idx(printer: Any, e: Any) -> Any:
+    return printer._print(e.label)  # an index, not its range: i rather than idx(i, (0, N − 1))
+
+
+def _mathml_kronecker(printer: Any, e: Any) -> Any:
+    dom = printer.dom
+    sub = dom.createElement("msub")
+    delta = dom.createElement("mi")
+    delta.appendChild(dom.createTextNode("δ"))
+    indices = dom.createElement("mrow")
+    for k, index in enumerate(e.args):
+        if k:
+            comma = dom.createElement("mo")
+            comma.appendChild(dom.createTextNode(","))
+            indices.appendChild(comma)
+        indices.appendChild(printer._print(index))
+    sub.appendChild(delta)
+    sub.appendChild(indices)
+    return sub
+
+
 def _mathml_tag(printer: Any, e: Any) -> str:
     if isinstance(e, _APPLIED_UNDEF):
         return str(e.func.__name__)
@@ -364,9 +442,19 @@ def _mathml_tag(printer: Any, e: Any) -> str:
     return tag
 
 
-# sympy's presentation-MathML printer, keeping the case of undefined functions: it lower-cases
-# their names, so the variance D(x) would read d(x).
-_MathMLPrinter: Any = type("_MathMLPrinter", (_MATHML_PRINTER,), {"mathml_tag": _mathml_tag})
+# sympy's presentation-MathML printer, keeping the case of undefined functions (it lower-cases
+# their names, so the variance D(x) would read d(x)), printing phrase-like symbols as text, an
+# index Idx by its name and δ_ij as δ with subscripts (sympy prints both as raw function calls).
+_MathMLPrinter: Any = type(
+    "_MathMLPrinter",
+    (_MATHML_PRINTER,),
+    {
+        "mathml_tag": _mathml_tag,
+        "_print_Symbol": _mathml_symbol,
+        "_print_Idx": _mathml_idx,
+        "_print_KroneckerDelta": _mathml_kronecker,
+    },
+)
 
 
 def mathml(expr: Any) -> str:
@@ -399,16 +487,21 @@ nav li { margin: .15rem 0; } img { max-width: 100%; }
 """
 
 
+def _html_text(text: str) -> str:
+    """Escaped text; ᵀ as a superscript T (several serif fonts, bold ones above all, lack it)."""
+    return html.escape(text).replace("ᵀ", "<sup>T</sup>")
+
+
 def _tag(strength: str) -> str:
     return f'<span class="tag {html.escape(strength)}">{html.escape(strength)}</span>'
 
 
 def html_proof(record: ProofRecord, figures: dict[str, str] | None = None) -> str:
     """One proof as an HTML ``<section>``."""
-    e = html.escape
+    e = _html_text
     entry = record.entry
     out = [
-        f'<section id="{e(record.name)}">',
+        f'<section id="{html.escape(record.name)}">',
         f"<h2>{e(record.name)}</h2>",
         f'<p class="book">{e(entry.reference)} · run time: {e(entry.runtime)}</p>',
         f"<p>{e(entry.claim)}</p>",
@@ -449,7 +542,7 @@ def html_proof(record: ProofRecord, figures: dict[str, str] | None = None) -> st
                 case Figure(path, caption):
                     source = (figures or {}).get(str(path)) or _data_uri(path)
                     out.append(
-                        f'<figure><img src="{e(source)}" alt="{e(caption)}">'
+                        f'<figure><img src="{html.escape(source)}" alt="{html.escape(caption)}">'
                         f"<figcaption>{e(caption)}</figcaption></figure>"
                     )
                 case Verdict(holds, text):
@@ -479,7 +572,7 @@ def html_document(
     records: Sequence[ProofRecord], title: str, *, links: dict[str, str] | None = None
 ) -> str:
     """A standalone HTML page: summary, contents by book section, then every proof."""
-    e = html.escape
+    e = _html_text
     held = sum(record.holds for record in records)
     total: Counter[str] = Counter()
     for record in records:
@@ -491,7 +584,8 @@ def html_document(
             mark = "✓" if record.holds else "✗"
             href = (links or {}).get(record.name, f"#{record.name}")
             nav.append(
-                f'<li>{mark} <a href="{e(href)}">{e(record.name)}</a>: {e(record.entry.claim)} '
+                f'<li>{mark} <a href="{html.escape(href)}">{e(record.name)}</a>: '
+                f"{e(record.entry.claim)} "
                 f"<small>({e(record.entry.reference)})</small></li>"
             )
         nav.append("</ul></li>")

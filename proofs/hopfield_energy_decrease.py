@@ -157,8 +157,8 @@ def main() -> None:
                     f"ΔE = 0 only at {symbol} ∈ {{{', '.join(map(str, roots))}}}, exactly where "
                     "h_i = 0"
                     if roots
-                    else f"ΔE = 0 has no solution with {symbol} {'>' if symbol.is_positive else '≥'} 0, "
-                    "so ΔE < 0 strictly"
+                    else f"ΔE = 0 has no solution with {symbol} "
+                    f"{'>' if symbol.is_positive else '≥'} 0, so ΔE < 0 strictly"
                 ),
                 len(roots) == len(zero_field),
             )
