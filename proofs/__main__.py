@@ -268,15 +268,20 @@ def _write_documents(
     from proofs import _render
 
     title = _DOCUMENT_TITLE + (" (quick mode)" if quick else "")
-    render_all = _render.html_document if fmt == "html" else _render.markdown_document
+
+    def render(selection: Sequence["ProofRecord"], heading: str) -> str:
+        if fmt == "html":
+            return _render.html_document(selection, heading)
+        return _render.markdown_document(selection, heading, base=output)
+
     if output is None:
-        sys.stdout.write(render_all(records, title))
+        sys.stdout.write(render(records, title))
         return
     output.mkdir(parents=True, exist_ok=True)
     suffix = "html" if fmt == "html" else "md"
-    (output / f"index.{suffix}").write_text(render_all(records, title), encoding="utf-8")
+    (output / f"index.{suffix}").write_text(render(records, title), encoding="utf-8")
     for record in records:
-        page = render_all([record], f"{record.name}: {record.entry.claim}")
+        page = render([record], f"{record.name}: {record.entry.claim}")
         (output / f"{record.name}.{suffix}").write_text(page, encoding="utf-8")
     print(f"wrote {output / f'index.{suffix}'} (all proofs) and {len(records)} per-proof files")
 
@@ -347,7 +352,9 @@ def _main(argv: list[str] | None, run: _Run) -> int:
         if args.format == "terminal":
             _run_terminal(names, args.quick, width, run)
         else:
-            _write_documents(_record(names, args.quick, run), args.format, args.output, args.quick)
+            with _narrate.artefacts_in(args.output or _narrate.artefact_dir()):
+                records = _record(names, args.quick, run)
+            _write_documents(records, args.format, args.output, args.quick)
     return 1 if run.failed else 0
 
 

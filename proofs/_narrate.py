@@ -139,6 +139,24 @@ class Recording:
 
 _style = TerminalStyle()
 _recordings: list[Recording] = []
+_artefacts = Path("out")
+
+
+def artefact_dir() -> Path:
+    """Where proofs write files (figures): ``out/`` under the working directory by default."""
+    return _artefacts
+
+
+@contextmanager
+def artefacts_in(directory: Path) -> Iterator[None]:
+    """Have the proofs run inside write their files (figures) to ``directory``."""
+    global _artefacts
+    saved = _artefacts
+    _artefacts = directory
+    try:
+        yield
+    finally:
+        _artefacts = saved
 
 
 @contextmanager

@@ -266,7 +266,7 @@ def terminal_event(event: Event, *, width: int | None, unicode: bool) -> str:
         case Figure(path, caption):
             parts = [_wrap(f"Figure: {caption} ({path})", width, "  ", "  ")]
         case Verdict(holds, text):
-            parts = ["", text] if holds else ["", f"FAILED: {text}"]
+            parts = ["", _wrap(text if holds else f"FAILED: {text}", width, "", "  ")]
     out = "\n".join(parts) + "\n"
     return out if unicode else ascii_text(out)
 
@@ -354,8 +354,11 @@ def _md(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
-def markdown_proof(record: ProofRecord) -> str:
-    """One proof as Markdown: claim, steps (LaTeX), checks with strength tags, verdict."""
+def markdown_proof(record: ProofRecord, base: Path | None = None) -> str:
+    """One proof as Markdown: claim, steps (LaTeX), checks with strength tags, verdict.
+
+    Figures are linked relative to ``base`` (the document's folder) when they lie inside it.
+    """
     entry = record.entry
     lines = [f"## {record.name}", "", f"*{_md(entry.reference)}* — {_md(entry.claim)}", ""]
     for derivation in record.derivations:
@@ -380,7 +383,8 @@ def markdown_proof(record: ProofRecord) -> str:
                 case Output(text):
                     lines += ["```text", text, "```", ""]
                 case Figure(path, caption):
-                    lines += [f"![{_md(caption)}]({path.as_posix()})", ""]
+                    link = path.relative_to(base) if base and path.is_relative_to(base) else path
+                    lines += [f"![{_md(caption)}]({link.as_posix()})", ""]
                 case Verdict(holds, text):
                     lines += [f"**{_md(text)}**" if holds else f"**FAILED:** {_md(text)}", ""]
     if not record.holds and not any(d.verdict for d in record.derivations):
@@ -388,7 +392,9 @@ def markdown_proof(record: ProofRecord) -> str:
     return "\n".join(lines)
 
 
-def markdown_document(records: Sequence[ProofRecord], title: str) -> str:
+def markdown_document(
+    records: Sequence[ProofRecord], title: str, *, base: Path | None = None
+) -> str:
     """All records as one Markdown document, with a contents list by book section."""
     held = sum(record.holds for record in records)
     total: Counter[str] = Counter()
@@ -402,7 +408,7 @@ def markdown_document(records: Sequence[ProofRecord], title: str) -> str:
         lines += [f"  - [{r.name}](#{r.name.replace('_', '-')}): {r.entry.claim}" for r in group]
     lines.append("")
     for _, group in group_by_section(records):
-        lines += [markdown_proof(record) for record in group]
+        lines += [markdown_proof(record, base) for record in group]
     return "\n".join(lines)
 
 
@@ -568,9 +574,7 @@ def _data_uri(path: Path) -> str:
     return f"data:image/png;base64,{data}"
 
 
-def html_document(
-    records: Sequence[ProofRecord], title: str, *, links: dict[str, str] | None = None
-) -> str:
+def html_document(records: Sequence[ProofRecord], title: str) -> str:
     """A standalone HTML page: summary, contents by book section, then every proof."""
     e = _html_text
     held = sum(record.holds for record in records)
@@ -582,7 +586,7 @@ def html_document(
         nav.append(f"<li>{e(_section_heading(section))}<ul>")
         for record in group:
             mark = "✓" if record.holds else "✗"
-            href = (links or {}).get(record.name, f"#{record.name}")
+            href = f"#{record.name}"
             nav.append(
                 f'<li>{mark} <a href="{html.escape(href)}">{e(record.name)}</a>: '
                 f"{e(record.entry.claim)} "
