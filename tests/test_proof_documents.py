@@ -184,7 +184,7 @@ def _screenshot(page: Path, png: Path, profile: Path, size: str = "1000,1400") -
 
 def _ink_bands(grey: np.ndarray) -> int:
     """Number of separate horizontal bands of rows that contain dark pixels."""
-    inked = (grey < 0.5).any(axis=1)
+    inked: np.ndarray = np.asarray((grey < 0.5).any(axis=1))
     starts = inked & ~np.concatenate([[False], inked[:-1]])
     return int(starts.sum())
 
