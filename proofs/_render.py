@@ -559,8 +559,9 @@ def html_proof(record: ProofRecord, figures: dict[str, str] | None = None) -> st
         out.append("</ul>")
     if not record.holds and not any(d.verdict for d in record.derivations):
         out.append(f'<p class="verdict fails">FAILED: {e(record.error)}</p>')
-    kind = "holds" if record.holds else "fails"
-    out += [f'<p class="verdict {kind}">{e(record.name)}: {e(_verdict_text(record))}</p>']
+    if len(record.derivations) > 1:  # several derivations: their verdicts, then the total
+        kind = "holds" if record.holds else "fails"
+        out += [f'<p class="verdict {kind}">{e(record.name)}: {e(_verdict_text(record))}</p>']
     out.append("</section>")
     return "\n".join(out)
 
