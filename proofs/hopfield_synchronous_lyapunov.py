@@ -70,6 +70,7 @@ def _exhaustive(d: Derivation) -> None:
         f"entries and biases in {{−1, 0, 1}} (diagonal included), every start: L rose "
         f"{rises} times, longest final period {worst_period}",
         rises == 0 and worst_period <= 2,
+        strength="finite",
     )
 
 
@@ -113,9 +114,14 @@ def _asymmetric_cycle(d: Derivation) -> None:
                     f"{run.cycle_length}, and L rises somewhere along the cycle",
                     run.cycle_length == period
                     and any(bool(b2 > b1) for b1, b2 in itertools.pairwise(lyapunov)),
+                    strength="finite",
                 )
                 return
-    d.check_true("an asymmetric network with a synchronous cycle of period > 2 exists", False)
+    d.check_true(
+        "an asymmetric network with a synchronous cycle of period > 2 exists",
+        False,
+        strength="finite",
+    )
 
 
 def main() -> None:
@@ -144,6 +150,7 @@ def main() -> None:
         "the antisymmetric part",
         hs.canonical_sums(derived - closed),
         hs.canonical_sums(hs.lyapunov_asymmetry_residual()),
+        strength="symbolic",
     )
     swapped = hs.swap_dummies_of_cross_term(derived)
     d.step(
@@ -156,6 +163,7 @@ def main() -> None:
         "With symmetry, L(t+1) − L(t) = −Σ_i (s_i(t+1) − s_i(t−1)) (Σ_j w_ij s_j(t) + b_i)",
         hs.canonical_sums(symmetric),
         hs.canonical_sums(closed),
+        strength="symbolic",
     )
 
     d.step(
@@ -169,6 +177,7 @@ def main() -> None:
             f"[s_i(t−1) = {case.old_state}, h_i(t) = {case.field}] s_i(t+1) = {case.new_state}, "
             f"summand {term} ≤ 0",
             bool(term.is_nonpositive),
+            strength="symbolic",
         )
     d.note("So ΔL ≤ 0: L never increases along synchronous dynamics.")
 
@@ -183,6 +192,7 @@ def main() -> None:
                 f"[s_i(t−1) = {case.old_state}, h_i(t) = {case.field}] summand can be 0: "
                 f"{zero_possible}; if so the change is −1 → +1: {case.delta == 2}",
                 (not zero_possible) or case.delta == 2,
+                strength="symbolic",
             )
     d.note(
         "Hence V(t) = (L(t), −#{+1 in s(t)} − #{+1 in s(t−1)}) decreases strictly in "

@@ -38,6 +38,7 @@ def main() -> None:
                 f"N = {num_keys}, D_v = {value_dim}: ⊕ over one query = att((K,V), q)",
                 sa.book_multi_head_attention(sym.queries, sym.keys, sym.values),
                 sa.key_value_attention(single, sym.keys, sym.values),
+                strength="finite",
             )
     two = sa.attention_symbols(2, 3, 2, 2)
     concatenated = sa.book_multi_head_attention(two.queries, two.keys, two.values)
@@ -48,6 +49,7 @@ def main() -> None:
             f"M = 2: block {m} = att((K,V), q_{m})",
             block,
             sa.key_value_attention(two.queries.row(m).T, two.keys, two.values),
+            strength="finite",
         )
     swapped = concatenated[:, 0:2] - sa.key_value_attention(
         two.queries.row(1).T, two.keys, two.values
@@ -55,6 +57,7 @@ def main() -> None:
     d.check_true(
         "order matters: block 0 is not the attention of query 1",
         any(sympy.simplify(entry) != 0 for entry in swapped),
+        strength="finite",
     )
     d.qed()
 
