@@ -135,6 +135,12 @@ def main() -> None:
         law = spec.sharpen_simplex_law(n)
         d.check_equal(f"N = {n}: Σ_i w_i^γ / Σ_j w_j^γ = 1", law.total, 1, strength="finite")
         d.check_true(f"N = {n}: entries ≥ 0", law.entries_nonnegative, strength="finite")
+    d.check_equal(
+        "Σ_i w(i)^γ / Σ_j w(j)^γ = 1 for symbolic N and γ (sharpening keeps a distribution)",
+        spec.symbolic_sharpen_mass(),
+        1,
+        strength="symbolic",
+    )
     d.step("γ = 1, symbolic N: w(i)/Σ_j w(j) with Σ_j w(j) = 1", spec.symbolic_sharpen(sympy.S.One))
     d.check_zero(
         "sharpen(w, 1)(i) − w(i), symbolic N", spec.sharpen_identity_residual(), strength="symbolic"
