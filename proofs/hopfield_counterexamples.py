@@ -165,6 +165,37 @@ def _verify_rise(
     )
 
 
+def _integer_copies_match_spec(d: Derivation) -> None:
+    """The fast integer energy and updates used in the searches equal spec's exact definitions."""
+    nets = list(
+        _networks(2, symmetric=False, diagonal_values=ENTRY_VALUES, bias_values=ENTRY_VALUES)
+    )
+    nets += list(
+        _networks(2, symmetric=True, diagonal_values=ENTRY_VALUES, bias_values=ENTRY_VALUES)
+    )
+    mismatches = 0
+    for net in nets:
+        W, b = net.exact()
+        states = _all_states(net.size)
+        twice = _twice_energy(net, states)
+        synchronous = _synchronous(net, states)
+        for row, state in enumerate(states):
+            exact_state = hs.exact_matrix([[int(v)] for v in state])
+            mismatches += int(twice[row] != 2 * hs.exact_energy(W, b, exact_state))
+            exact_sync = hs.exact_synchronous_update(W, b, exact_state)
+            mismatches += int(list(synchronous[row]) != list(exact_sync))
+            for neuron in range(net.size):
+                exact_after = hs.exact_update_neuron(W, b, exact_state, neuron)
+                mismatches += int(list(_update(net, states, neuron)[row]) != list(exact_after))
+    d.check_true(
+        f"the integer energy, asynchronous and synchronous updates used in the searches equal "
+        f"spec's exact E, update rule and field on all {len(nets)} networks with M = 2 (weights, "
+        "diagonal and bias in {−1, 0, 1}) and every state",
+        mismatches == 0,
+        strength="finite",
+    )
+
+
 def _asymmetric(d: Derivation) -> None:
     d.step("(a) Drop symmetry: search asymmetric zero-diagonal W (entries −1, 0, 1), b = 0")
     rise, searched = _first_rise(net for size in (2, 3) for net in _networks(size, symmetric=False))
@@ -215,6 +246,13 @@ def _positive_diagonal(d: Derivation) -> None:
         "(b) Drop the zero diagonal, w_ii = d > 0. For ±1 states σ = s_i, τ = s'_i the "
         "self-coupling drops out of ΔE: with h_i = h̃_i + d σ (h̃_i without the j = i term),",
         sympy.Eq(sympy.Symbol("ΔE"), hs.energy_change_split_field(), evaluate=False),
+    )
+    d.check_equal(
+        "(b) the ΔE split here is the one derived from the energy E = −½ sᵀWs − bᵀs by flipping "
+        "s_i (spec.hopfield.energy_change_derived, symmetric W, symbolic M)",
+        hs.apply_symmetry(hs.energy_change_derived()),
+        hs.energy_change_with_diagonal(),
+        strength="symbolic",
     )
     reduced = hs.energy_change_plus_minus_one()
     d.check_equal(
@@ -396,6 +434,7 @@ def main() -> None:
         "each can be dropped only at the cost of a rising energy, except that a positive "
         "diagonal is harmless (it adds spurious fixed points instead)",
     )
+    _integer_copies_match_spec(d)
     _asymmetric(d)
     _positive_diagonal(d)
     _negative_diagonal(d)

@@ -34,6 +34,32 @@ def _lyapunov(weights: IntArray, bias: IntArray, now: IntArray, prev: IntArray) 
     return result
 
 
+def _integer_copies_match_spec(d: Derivation) -> None:
+    """The fast integer L and synchronous update used below equal spec's exact definitions."""
+    values = (-1, 0, 1)
+    signs = [np.array(s, dtype=np.int64) for s in itertools.product((1, -1), repeat=2)]
+    cases = mismatches = 0
+    for w01, w00, w11, b0, b1 in itertools.product(values, repeat=5):
+        weights = np.array([[w00, w01], [w01, w11]], dtype=np.int64)
+        bias = np.array([b0, b1], dtype=np.int64)
+        W, b = hs.exact_matrix(weights.tolist()), hs.exact_matrix([[b0], [b1]])
+        for now, prev in itertools.product(signs, repeat=2):
+            cases += 1
+            now_exact = hs.exact_matrix([[int(v)] for v in now])
+            prev_exact = hs.exact_matrix([[int(v)] for v in prev])
+            fast = _lyapunov(weights, bias, now[None, :], prev[None, :])[0]
+            mismatches += int(fast != hs.exact_two_step_lyapunov(W, b, now_exact, prev_exact))
+            stepped = _sync(weights, bias, now[None, :])[0]
+            mismatches += int(list(stepped) != list(hs.exact_synchronous_update(W, b, now_exact)))
+    d.check_true(
+        f"the integer L and synchronous update used below equal spec's exact definitions in all "
+        f"{cases} cases with M = 2 (symmetric W, diagonal and bias in {{−1, 0, 1}}, every pair of "
+        "states)",
+        mismatches == 0,
+        strength="finite",
+    )
+
+
 def _exhaustive(d: Derivation) -> None:
     """Exact integer check: every symmetric W (any diagonal), every bias and start, M = 2, 3."""
     values = (-1, 0, 1)
@@ -200,6 +226,7 @@ def main() -> None:
         "s(t+1) has more +1 entries than s(t−1). V takes finitely many values (2^M × 2^M "
         "pairs), so from some t on, s(t+1) = s(t−1): a fixed point or a 2-cycle."
     )
+    _integer_copies_match_spec(d)
     _exhaustive(d)
     d.step("Dropping symmetry: search asymmetric W (M = 3, entries −1, 0, 1, b = 0)")
     _asymmetric_cycle(d)

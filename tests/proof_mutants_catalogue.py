@@ -17,6 +17,17 @@ MODERN = "spec/modern_hopfield.py"
 SNR = "spec/hopfield_capacity.py"
 NTM = "spec/neural_turing_machine.py"
 COMPLEXITY = "spec/complexity.py"
+RECURRENT = "spec/recurrent.py"
+VARIANCE = "spec/scaled_dot_variance.py"
+MEMN2N = "spec/memory_network.py"
+STACK = "spec/structured_memory.py"
+
+NOT_YET_MUTATED: dict[str, str] = {
+    "hopfield_capacity": "a statistical experiment on impl's storage rules; its mutants need the "
+    "harness to reload impl and wait for the Hopfield refactor (issue 7) to settle",
+    "memory_organisations": "built on impl's stack, set and tree memories only; same reason",
+}
+"""Proofs without their four mutants yet, each with the reason."""
 
 PROOF_MUTANTS: tuple[M, ...] = (
     # --- softmax_laws ------------------------------------------------------------------------
@@ -577,5 +588,251 @@ PROOF_MUTANTS: tuple[M, ...] = (
         'second = K * moments["square"] + K * (K - 1) * _distinct_pair_moment()',
         'second = K * moments["square"] + K * (K - 1) * _distinct_pair_moment() + K',
         "E[S²] with an extra K",
+    ),
+    M(
+        "expectation-scores-against-first-key",
+        "soft_attention_expectation",
+        ATTENTION,
+        "return [score(keys.row(n).T, query) for n in range(keys.rows)]",
+        "return [score(keys.row(0).T, query) for n in range(keys.rows)]",
+        "every input scored as the first one (uniform attention)",
+    ),
+    # --- lstm_parameter_count -----------------------------------------------------------------
+    M(
+        "lstm-state-matrix-shape",
+        "lstm_parameter_count",
+        RECURRENT,
+        "state_matrix=(m, m),",
+        "state_matrix=(m, n),",
+        "U counted as m×n",
+    ),
+    M(
+        "lstm-bias-shape",
+        "lstm_parameter_count",
+        RECURRENT,
+        "biases=tuple((m,) for _ in range(biases_per_block)),",
+        "biases=tuple((n,) for _ in range(biases_per_block)),",
+        "biases of length n",
+    ),
+    M(
+        "lstm-three-blocks",
+        "lstm_parameter_count",
+        RECURRENT,
+        'LSTM_BLOCKS = ("input gate i", "forget gate f", "output gate o", "candidate c~")',
+        'LSTM_BLOCKS = ("input gate i", "forget gate f", "output gate o")',
+        "the candidate block forgotten",
+    ),
+    M(
+        "gru-reset-after-adds-n",
+        "lstm_parameter_count",
+        RECURRENT,
+        "        return total + m",
+        "        return total + n",
+        "b_hn counted with n entries",
+    ),
+    M(
+        "lstm-book-target",
+        "lstm_parameter_count",
+        "proofs/lstm_parameter_count.py",
+        "book_lstm = 4 * m * (m + n + 1)",
+        "book_lstm = 4 * m * (m + n)",
+        "the book's count typed without the bias",
+    ),
+    # --- scaled_dot_product_variance ------------------------------------------------------------
+    M(
+        "variance-book-formula-sign",
+        "scaled_dot_product_variance",
+        VARIANCE,
+        "formula: sympy.Expr = (sigma_q**2 + mu_q**2) * (sigma_k**2 + mu_k**2) - mu_q**2 * mu_k**2",
+        "formula: sympy.Expr = (sigma_q**2 + mu_q**2) * (sigma_k**2 + mu_k**2) + mu_q**2 * mu_k**2",
+        "the book's D(q_i k_i) with + μ_q²μ_k²",
+    ),
+    M(
+        "variance-all-pairs-variance",
+        "scaled_dot_product_variance",
+        VARIANCE,
+        "covariance_ij = delta * moments.variance + (1 - delta) * moments.cross_covariance",
+        "covariance_ij = moments.variance",
+        "every pair's covariance taken as the variance",
+    ),
+    M(
+        "variance-scale-by-d",
+        "scaled_dot_product_variance",
+        VARIANCE,
+        "scale_at = moments.scale_factor.subs(c, 1 / sympy.sqrt(d_k))",
+        "scale_at = moments.scale_factor.subs(c, 1 / d_k)",
+        "scaled by 1/d_k instead of 1/√d_k",
+    ),
+    M(
+        "variance-fourth-moment-table",
+        "scaled_dot_product_variance",
+        VARIANCE,
+        "return m2**2 * pairs + (m4 - 3 * m2**2) * all_equal",
+        "return m2**2 * pairs + (m4 - 2 * m2**2) * all_equal",
+        "fourth-moment table with a wrong all-equal correction",
+    ),
+    M(
+        "variance-key-mean",
+        "scaled_dot_product_variance",
+        VARIANCE,
+        'k = stats.Normal(f"k{label}", mu_k, sigma_k)',
+        'k = stats.Normal(f"k{label}", mu_q, sigma_k)',
+        "keys drawn with the queries' mean",
+    ),
+    # --- hopfield_counterexamples ---------------------------------------------------------------
+    M(
+        "exact-energy-no-half",
+        "hopfield_counterexamples",
+        HOPFIELD,
+        "    linear = (bias.T * state)[0, 0]\n    result: sympy.Expr = -sympy.Rational(1, 2) * quadratic - linear",
+        "    linear = (bias.T * state)[0, 0]\n    result: sympy.Expr = -quadratic - linear",
+        "exact energy without the ½",
+    ),
+    M(
+        "exact-field-no-bias",
+        "hopfield_counterexamples",
+        HOPFIELD,
+        "    return weights * state + bias",
+        "    return weights * state",
+        "exact field without the bias",
+    ),
+    M(
+        "exact-synchronous-inverted",
+        "hopfield_counterexamples",
+        HOPFIELD,
+        "return field.applyfunc(update_rule)",
+        "return (-field).applyfunc(update_rule)",
+        "synchronous update with the field negated",
+    ),
+    M(
+        "split-field-self-coupling-sign",
+        "hopfield_counterexamples",
+        HOPFIELD,
+        "{local_field_sum(): OFF_DIAGONAL_FIELD + SELF_COUPLING * OLD, w[i, i]: SELF_COUPLING}",
+        "{local_field_sum(): OFF_DIAGONAL_FIELD - SELF_COUPLING * OLD, w[i, i]: SELF_COUPLING}",
+        "the full field h̃ − w_ii σ",
+    ),
+    # --- hopfield_synchronous_lyapunov ------------------------------------------------------------
+    M(
+        "lyapunov-bias-one-step",
+        "hopfield_synchronous_lyapunov",
+        HOPFIELD,
+        "linear = sympy.Sum(b[i] * (current[i] + previous[i]), i)",
+        "linear = sympy.Sum(b[i] * current[i], i)",
+        "two-step Lyapunov with the bias on s(t) only",
+    ),
+    M(
+        "lyapunov-closed-form-wrong-state",
+        "hopfield_synchronous_lyapunov",
+        HOPFIELD,
+        "return -sympy.Sum((S_NEXT[i] - S_PREV[i]) * synchronous_field(), i)",
+        "return -sympy.Sum((S_NEXT[i] - S_NOW[i]) * synchronous_field(), i)",
+        "closed form with s(t+1) − s(t)",
+    ),
+    M(
+        "lyapunov-field-bias-sign",
+        "hopfield_synchronous_lyapunov",
+        HOPFIELD,
+        "return sympy.Sum(w[i, j] * S_NOW[j], j) + b[i]",
+        "return sympy.Sum(w[i, j] * S_NOW[j], j) - b[i]",
+        "synchronous field with −b",
+    ),
+    M(
+        "lyapunov-asymmetry-plus",
+        "hopfield_synchronous_lyapunov",
+        HOPFIELD,
+        "return sympy.Sum(w[i, j] * (S_NOW[i] * S_PREV[j] - S_PREV[i] * S_NOW[j]), i, j)",
+        "return sympy.Sum(w[i, j] * (S_NOW[i] * S_PREV[j] + S_PREV[i] * S_NOW[j]), i, j)",
+        "symmetric instead of antisymmetric residual",
+    ),
+    M(
+        "exact-lyapunov-bias-once",
+        "hopfield_synchronous_lyapunov",
+        HOPFIELD,
+        "-(current.T * weights * previous)[0, 0] - (bias.T * (current + previous))[0, 0]",
+        "-(current.T * weights * previous)[0, 0] - (bias.T * current)[0, 0]",
+        "exact two-step Lyapunov with the bias on s(t) only",
+    ),
+    # --- memn2n_vs_ntm ----------------------------------------------------------------------------
+    M(
+        "memn2n-read-swapped",
+        "memn2n_vs_ntm",
+        MEMN2N,
+        "return key_value_attention(query, keys, values, dot_product_score)",
+        "return key_value_attention(query, values, keys, dot_product_score)",
+        "MemN2N read addresses the output memory and returns the input memory",
+    ),
+    M(
+        "memn2n-adjacent-count",
+        "memn2n_vs_ntm",
+        MEMN2N,
+        "per_hop = embedding + temporal_size + first * (embedding + temporal_size)",
+        "per_hop = embedding + temporal_size + (embedding + temporal_size)",
+        "adjacent tying counts A^h at every hop",
+    ),
+    M(
+        "memn2n-ntm-write-erase",
+        "memn2n_vs_ntm",
+        NTM,
+        "return m * (1 - weight * e) + weight * a",
+        "return m * (1 - e) + weight * a",
+        "the erase ignores the weight",
+    ),
+    M(
+        "memn2n-key-value-negated",
+        "memn2n_vs_ntm",
+        ATTENTION,
+        "    alpha = softmax(scores_against(query, keys, score))\n    return alpha.T @ values",
+        "    alpha = softmax([2 * x for x in scores_against(query, keys, score)])\n    return alpha.T @ values",
+        "key-value attention with doubled scores",
+    ),
+    # --- neural_stack_discrete_limit ----------------------------------------------------------------
+    M(
+        "stack-pop-ignores-above",
+        "neural_stack_discrete_limit",
+        STACK,
+        "sympy.Max(0, s - sympy.Max(0, pop - _sum(strengths[i + 1 :])))",
+        "sympy.Max(0, s - sympy.Max(0, pop))",
+        "each row pops u regardless of the strength above it",
+    ),
+    M(
+        "stack-read-everything",
+        "neural_stack_discrete_limit",
+        STACK,
+        "sympy.Min(s, sympy.Max(0, 1 - _sum(strengths[i + 1 :]))) for i, s in enumerate(strengths)",
+        "s for i, s in enumerate(strengths)",
+        "the stack reads every row with its full strength",
+    ),
+    M(
+        "queue-reads-top",
+        "neural_stack_discrete_limit",
+        STACK,
+        "return SymbolicState(values, strengths), _read(values, read_weights_from_bottom(strengths))",
+        "return SymbolicState(values, strengths), _read(values, read_weights_from_top(strengths))",
+        "the queue reads its back",
+    ),
+    M(
+        "stack-push-at-bottom",
+        "neural_stack_discrete_limit",
+        STACK,
+        "strengths = (*pop_from_top(state.strengths, pop), push)",
+        "strengths = (push, *pop_from_top(state.strengths, pop))",
+        "the pushed strength placed under the old rows",
+    ),
+    M(
+        "stack-removal-lemma-target",
+        "neural_stack_discrete_limit",
+        STACK,
+        "return sympy.Min(_s, sympy.Max(0, _w)), sympy.Max(0, _w) - sympy.Max(0, _w - _s)",
+        "return sympy.Min(_s, sympy.Max(0, _w)), sympy.Max(0, _w) - sympy.Max(0, _w + _s)",
+        "removal lemma's right side with w + s",
+    ),
+    M(
+        "hopfield-symbolic-energy-no-half-counterexamples",
+        "hopfield_counterexamples",
+        HOPFIELD,
+        "return -sympy.Rational(1, 2) * quadratic - linear",
+        "return -quadratic - linear",
+        "symbolic energy without the ½ (the split-field ΔE starts from it)",
     ),
 )
