@@ -8,8 +8,9 @@ raises ``ProofError`` (a check that does not hold); a proof that crashes with an
 has not shown that its checks can fail, and is reported as such.
 
 Everything runs in this process: the mutated module is served from memory by an import hook, and
-every ``spec`` and ``proofs`` module is imported afresh for each mutant (sympy stays loaded), so a
-mutant costs one proof run, not a new interpreter.
+every ``spec``, ``impl`` and ``proofs`` module is imported afresh for each mutant (sympy and NumPy
+stay loaded), so a mutant costs one proof run, not a new interpreter. (Proofs that start from
+``impl`` — the capacity experiment, the memory organisations — are mutated there.)
 
     python -m tests.proof_mutants            # all mutants; a table; exit 1 unless all killed
     python -m tests.proof_mutants --list
@@ -78,12 +79,12 @@ class _MutatedSourceFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 
 def _project_modules() -> list[str]:
-    return [name for name in sys.modules if name.split(".")[0] in ("spec", "proofs")]
+    return [name for name in sys.modules if name.split(".")[0] in ("spec", "impl", "proofs")]
 
 
 @contextlib.contextmanager
 def _fresh_project_imports(finder: _MutatedSourceFinder | None) -> Iterator[None]:
-    """Import ``spec``/``proofs`` afresh inside the block (through ``finder``), then restore."""
+    """Import ``spec``/``impl``/``proofs`` afresh inside the block (through ``finder``), then restore."""
     saved = {name: sys.modules.pop(name) for name in _project_modules()}
     if finder is not None:
         sys.meta_path.insert(0, finder)
