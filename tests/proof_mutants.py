@@ -84,7 +84,7 @@ def _project_modules() -> list[str]:
 
 @contextlib.contextmanager
 def _fresh_project_imports(finder: _MutatedSourceFinder | None) -> Iterator[None]:
-    """Import ``spec``/``impl``/``proofs`` afresh inside the block (through ``finder``), then restore."""
+    """Import spec, impl and proofs afresh inside the block (through ``finder``), then restore."""
     saved = {name: sys.modules.pop(name) for name in _project_modules()}
     if finder is not None:
         sys.meta_path.insert(0, finder)
