@@ -217,6 +217,21 @@ def main() -> None:
         strength="symbolic",
     )
 
+    memory_symbols = spec.real_matrix("M", 3, 2)
+    weights_symbols = spec.nonnegative_symbols("w", 3)
+    erase_symbols, add_symbols = spec.nonnegative_symbols("e", 2), spec.real_matrix("a", 1, 2)
+    erased = sympy.Matrix(
+        3, 2, lambda i, j: memory_symbols[i, j] * (1 - weights_symbols[i] * erase_symbols[j])
+    )
+    added = erased + sympy.Matrix(3, 2, lambda i, j: weights_symbols[i] * add_symbols[0, j])
+    d.check_equal(
+        "the whole write (spec.write, N = 3, D = 2) is Graves's two stages typed from the paper: "
+        "erase M̃(i) = M(i) ∘ (1 − w(i) e), then add M(i) = M̃(i) + w(i) a",
+        spec.write(memory_symbols, weights_symbols, erase_symbols, list(add_symbols)),
+        added,
+        strength="finite",
+    )
+
     # --- impl on one example
     memory = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
     key_value = np.array([1.0, 0.2, 0.9])

@@ -85,8 +85,8 @@ PROOF_MUTANTS: tuple[M, ...] = (
         "saturation-bound-grows",
         "softmax_saturation",
         SOFTMAX,
-        "bound = (size - 1) * sympy.exp(-t * gap)",
-        "bound = (size - 1) * sympy.exp(t * gap)",
+        "bound: sympy.Expr = sympy.Sum(sympy.exp(-t * gap), (other, 1, size - 1)).doit()",
+        "bound: sympy.Expr = sympy.Sum(sympy.exp(t * gap), (other, 1, size - 1)).doit()",
         "tail bound (N − 1)e^{+tΔ}",
     ),
     M(
@@ -834,5 +834,13 @@ PROOF_MUTANTS: tuple[M, ...] = (
         "return -sympy.Rational(1, 2) * quadratic - linear",
         "return -quadratic - linear",
         "symbolic energy without the ½ (the split-field ΔE starts from it)",
+    ),
+    M(
+        "ntm-write-add-before-erase",
+        "ntm_addressing_laws",
+        NTM,
+        "lambda a, b: memory[a, b] * (1 - weights[a] * erase[b]) + weights[a] * add[b],",
+        "lambda a, b: (memory[a, b] + weights[a] * add[b]) * (1 - weights[a] * erase[b]),",
+        "the whole write adds before it erases",
     ),
 )
