@@ -472,26 +472,31 @@ def main(*, quick: bool = False) -> None:
         f"Hebbian, α = 0.05: mean overlap {at_05.mean_overlap:.4f}, CI low "
         f"{at_05.overlap_ci[0]:.4f} > 0.95",
         at_05.overlap_ci[0] > 0.95,
+        strength="statistical",
     )
     proof.check_true(
         f"Hebbian, α = 0.25: mean overlap {at_25.mean_overlap:.4f}, CI high "
         f"{at_25.overlap_ci[1]:.4f} < 0.9 (collapsed)",
         at_25.overlap_ci[1] < 0.9,
+        strength="statistical",
     )
     proof.check_true(
         f"measured α_c = {alpha_c:.3f} lies in [{low:.3f}, {high:.3f}] around 0.138",
         low <= alpha_c <= high,
+        strength="statistical",
     )
     at_ef, at_2ef = hebbian[error_free], hebbian[2 * error_free]
     proof.check_true(
         f"at N = M/(2 ln M) (α = {error_free:.4f}) most recalls are perfect: "
         f"{at_ef.perfect_fraction:.3f}, Wilson low {at_ef.perfect_ci[0]:.3f} ≥ 0.8",
         at_ef.perfect_ci[0] >= 0.8,
+        strength="statistical",
     )
     proof.check_true(
         f"at twice that load (α = {2 * error_free:.4f}) most are not: "
         f"{at_2ef.perfect_fraction:.3f}, Wilson high {at_2ef.perfect_ci[1]:.3f} < 0.5",
         at_2ef.perfect_ci[1] < 0.5,
+        strength="statistical",
     )
     for rule in ("pseudo_inverse", "storkey"):
         for noise in (0.0, NOISE_FRACTION):
@@ -501,10 +506,12 @@ def main(*, quick: bool = False) -> None:
                 f"{rule} beats Hebbian at α = 0.3 ({'clean' if noise == 0 else '10% flipped'}): "
                 f"CI low {better.overlap_ci[0]:.4f} > Hebbian CI high {hebb.overlap_ci[1]:.4f}",
                 better.overlap_ci[0] > hebb.overlap_ci[1],
+                strength="statistical",
             )
         proof.check_true(
             f"{rule} retrieves beyond the Hebbian α_c (clean start)",
             measured_critical_load(results, rule, 0.0) > alpha_c + 0.1,
+            strength="statistical",
         )
 
     if quick:
