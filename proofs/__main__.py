@@ -109,7 +109,15 @@ def suggestions(request: str, available: Sequence[str]) -> list[str]:
         entry = entry_for(name)
         choices.update(entry.exercises)
         choices.update(entry.sections)
-    return difflib.get_close_matches(request, sorted(choices), n=3, cutoff=0.6)
+    close = difflib.get_close_matches(request, sorted(choices), n=3, cutoff=0.6)
+    if close:
+        return close
+    # A misspelt start of a name ("hopfeld"): names whose start of the same length is close.
+    return [
+        name
+        for name in available
+        if difflib.SequenceMatcher(None, request, name[: len(request)]).ratio() >= 0.75
+    ][:6]
 
 
 # ---- Output streams ----------------------------------------------------------------------
@@ -340,7 +348,8 @@ def _main(argv: list[str] | None, run: _Run) -> int:
         lines = []
         for request in unmatched:
             near = suggestions(request, available)
-            hint = f"; did you mean {' or '.join(near)}?" if near else ""
+            listed = ", ".join(near[:-1]) + " or " + near[-1] if len(near) > 1 else "".join(near)
+            hint = f"; did you mean {listed}?" if near else ""
             lines.append(f"no proof, exercise or section matches {request!r}{hint}")
         parser.error("\n".join(lines) + "\n(`nndl8 proofs --list` lists them all)")
     width = terminal_width(args.width)

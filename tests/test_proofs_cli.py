@@ -101,6 +101,14 @@ def test_suggestions_for_a_typo() -> None:
     assert suggestions("hopfeld_energy_decrease", proof_names())[0] == "hopfield_energy_decrease"
 
 
+def test_suggestions_for_a_misspelt_prefix() -> None:
+    """A misspelt start of a name suggests the names that start that way."""
+    near = suggestions("hopfeld", proof_names())
+    assert near
+    assert all(name.startswith("hopfield_") for name in near)
+    assert suggestions("zzzzzz", proof_names()) == []
+
+
 def test_cli_unknown_name_exits_2_with_did_you_mean(capsys: pytest.CaptureFixture[str]) -> None:
     """A typo is a usage error (status 2), not a failed proof, and the near miss is offered."""
     with pytest.raises(SystemExit) as raised:
