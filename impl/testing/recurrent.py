@@ -52,6 +52,7 @@ __all__ = [
     "RECURRENT_KINDS",
     "SAFETY_FACTOR",
     "RecurrentCase",
+    "RecurrentKind",
     "RecurrentShape",
     "StepBound",
     "check_gru",
