@@ -52,11 +52,6 @@ UNIT_ROUNDOFF: dict[str, sympy.Rational] = {
 }
 """u = 2^{−p} for a p-bit significand (round to nearest): IEEE binary64/32/16, bfloat16 (p = 8)."""
 
-FUNCTION_ULPS = 5
-"""c in γ_c for σ and tanh: an elementary function evaluated within 2 ulps (≤ 4u relative;
-glibc, SLEEF and oneDNN document ≤ 1 ulp for exp/tanh in float32/64), plus one rounding into
-the storage dtype (lower precisions are computed in float32 and rounded once)."""
-
 SIGMOID_LIPSCHITZ = sympy.Rational(1, 4)
 """sup σ' = σ'(0) = 1/4; on an interval away from 0 the check uses σ'(min |z|) instead."""
 

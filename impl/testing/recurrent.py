@@ -42,6 +42,7 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 from impl import recurrent as reference
+from impl.testing import bounds
 from impl.testing.registry import Kind, RunConfig, register_kind
 from impl.testing.report import CheckResult, Failure
 from impl.testing.runner import CheckRun, call, compare, require
@@ -53,6 +54,7 @@ __all__ = [
     "SAFETY_FACTOR",
     "RecurrentCase",
     "RecurrentKind",
+    "RecurrentMargin",
     "RecurrentShape",
     "StepBound",
     "check_gru",
@@ -64,6 +66,7 @@ __all__ = [
     "lstm_reference",
     "lstm_step_bound",
     "recurrent_cases",
+    "recurrent_margins",
     "sequence_bound",
 ]
 
@@ -71,10 +74,19 @@ F64 = NDArray[np.float64]
 RecurrentKind = Literal["lstm_cell", "lstm", "gru_cell", "gru"]
 RECURRENT_KINDS: tuple[RecurrentKind, ...] = ("lstm_cell", "lstm", "gru_cell", "gru")
 
-SAFETY_FACTOR = 2.0
-"""Multiplies the derived bound. The bound is already a worst case under the standard model;
-the factor covers only the one assumption it rests on that we cannot check from outside: that
-the candidate's σ and tanh are within ``spec.rounding_error_recurrent.FUNCTION_ULPS`` ulps."""
+SAFETY_FACTOR = bounds.SAFETY_FACTOR
+"""Multiplies the derived bound (the kit's common factor, ``impl.testing.bounds``). The bound
+is a worst case under the standard model; the factor covers evaluation orders it does not
+enumerate (fused gate kernels) at the cost of one bit of sharpness."""
+
+ACTIVATION_ROUNDINGS = 3
+"""σ(z) = 1/(1 + e^{−z}) rounds three times after its exp (the add, the division, the store);
+a library tanh rounds fewer. So σ and tanh are within (``ELEMENTARY_ULPS`` + 3)·u relative."""
+
+
+def _function_ulps(precision: Precision) -> float:
+    """c of γ_c for σ and tanh in ``precision``: the kit's exp accuracy + the roundings after it."""
+    return bounds.ELEMENTARY_ULPS[precision] + ACTIVATION_ROUNDINGS
 
 
 # --------------------------------------------------------------------------- cases
@@ -285,14 +297,14 @@ def _lipschitz(slope: Callable[[F64], F64], z: F64, halfwidth: F64) -> F64:
 
 
 def _activation(
-    z: F64, ez: F64, ez64: F64, u: float, kind: Literal["sigmoid", "tanh"]
+    z: F64, ez: F64, ez64: F64, u: float, ulps: float, kind: Literal["sigmoid", "tanh"]
 ) -> tuple[F64, F64]:
     if kind == "sigmoid":
         value, slope = _sigmoid(z), _sigmoid_slope
     else:
         value, slope = np.tanh(z), _tanh_slope
     lipschitz = _lipschitz(slope, z, ez + ez64)
-    error: F64 = rules.function_error(lipschitz, ez, np.abs(value), rules.FUNCTION_ULPS, u)
+    error: F64 = rules.function_error(lipschitz, ez, np.abs(value), ulps, u)
     return value, error
 
 
@@ -308,7 +320,15 @@ def _affine(
 
 
 def lstm_step_bound(
-    x: F64, h: F64, c: F64, eh: F64, ec: F64, params: Mapping[str, F64], suffix: str, u: float
+    x: F64,
+    h: F64,
+    c: F64,
+    eh: F64,
+    ec: F64,
+    params: Mapping[str, F64],
+    suffix: str,
+    u: float,
+    ulps: float,
 ) -> StepBound:
     """Bound on one LSTM step computed in precision u from a state off by (e_h, e_c).
 
@@ -326,7 +346,7 @@ def lstm_step_bound(
     ez64: F64 = rules.dot_error(absolute, 0.0 * absolute, terms, unit_roundoff("float64"))
     blocks = [slice(k * m, (k + 1) * m) for k in range(4)]  # i, f, g, o
     (i, ei), (f, ef), (g, eg), (o, eo) = (
-        _activation(z[..., b], ez[..., b], ez64[..., b], u, "tanh" if k == 2 else "sigmoid")
+        _activation(z[..., b], ez[..., b], ez64[..., b], u, ulps, "tanh" if k == 2 else "sigmoid")
         for k, b in enumerate(blocks)
     )
     e_fc = rules.product_error(np.abs(f), ef, np.abs(c), ec, u)
@@ -334,7 +354,7 @@ def lstm_step_bound(
     c_new: F64 = f * c + i * g
     ec_new: F64 = rules.sum_error(np.abs(f * c), e_fc, np.abs(i * g), e_ig, u)
     ec64: F64 = 8 * unit_roundoff("float64") * (np.abs(f * c) + np.abs(i * g) + 1.0)
-    tc, etc = _activation(c_new, ec_new, ec64, u, "tanh")
+    tc, etc = _activation(c_new, ec_new, ec64, u, ulps, "tanh")
     h_full: F64 = o * tc
     eh_full: F64 = rules.product_error(np.abs(o), eo, np.abs(tc), etc, u)
     w_hr = params.get(f"weight_hr{suffix}")
@@ -346,7 +366,7 @@ def lstm_step_bound(
 
 
 def gru_step_bound(
-    x: F64, h: F64, eh: F64, params: Mapping[str, F64], suffix: str, u: float
+    x: F64, h: F64, eh: F64, params: Mapping[str, F64], suffix: str, u: float, ulps: float
 ) -> StepBound:
     """Bound on one GRU step (reset after) in precision u from a state off by e_h.
 
@@ -369,8 +389,8 @@ def gru_step_bound(
     terms = rules.lstm_gate_terms(n, m, nb)
     e_rz: F64 = rules.dot_error(abs_rz, prop_rz, terms, u)
     e_rz64: F64 = rules.dot_error(abs_rz, 0.0 * abs_rz, terms, u64)
-    r, er = _activation(z_rz[..., :m], e_rz[..., :m], e_rz64[..., :m], u, "sigmoid")
-    zg, ezg = _activation(z_rz[..., m:], e_rz[..., m:], e_rz64[..., m:], u, "sigmoid")
+    r, er = _activation(z_rz[..., :m], e_rz[..., :m], e_rz64[..., :m], u, ulps, "sigmoid")
+    zg, ezg = _activation(z_rz[..., m:], e_rz[..., m:], e_rz64[..., m:], u, ulps, "sigmoid")
     nn_ = slice(2 * m, 3 * m)
     gi: F64 = x @ w_ih[nn_].T + b_ih[nn_]
     e_gi: F64 = rules.dot_error(
@@ -387,7 +407,7 @@ def gru_step_bound(
     pre: F64 = gi + r * gh
     e_pre: F64 = rules.sum_error(np.abs(gi), e_gi, np.abs(r * gh), e_rgh, u)
     e_pre64: F64 = 4 * u64 * (np.abs(gi) + np.abs(r * gh)) + (n + m + 2) * u64 * abs_rz[..., :m]
-    cand, e_cand = _activation(pre, e_pre, e_pre64, u, "tanh")
+    cand, e_cand = _activation(pre, e_pre, e_pre64, u, ulps, "tanh")
     h_new: F64 = (1.0 - zg) * cand + zg * h
     e_new: F64 = rules.convex_update_error(zg, ezg, np.abs(cand), e_cand, np.abs(h), eh, u)
     return StepBound(h_new, None, e_new, None)
@@ -404,7 +424,8 @@ def sequence_bound(case: RecurrentCase, precision: Precision) -> tuple[F64, F64,
     xs = case.x[None] if case.kind.endswith("cell") else case.x
     totals: list[F64] = []
     last_h = last_c = None
-    for u in (unit_roundoff(precision), unit_roundoff("float64")):
+    for which in (precision, "float64"):
+        u, ulps = unit_roundoff(which), _function_ulps(which)
         h, c = case.h, case.c
         eh: F64 = np.zeros_like(h)
         ec: F64 | None = None if c is None else np.zeros_like(c)
@@ -413,9 +434,9 @@ def sequence_bound(case: RecurrentCase, precision: Precision) -> tuple[F64, F64,
             if case.kind.startswith("lstm"):
                 assert c is not None
                 assert ec is not None
-                step = lstm_step_bound(xs[t], h, c, eh, ec, case.params, suffix, u)
+                step = lstm_step_bound(xs[t], h, c, eh, ec, case.params, suffix, u, ulps)
             else:
-                step = gru_step_bound(xs[t], h, eh, case.params, suffix, u)
+                step = gru_step_bound(xs[t], h, eh, case.params, suffix, u, ulps)
             h, c, eh, ec = step.h, step.c, step.error_h, step.error_c
             per_step.append(eh)
         totals.append(np.stack(per_step))
@@ -491,7 +512,7 @@ def _how(precision: Precision, safety: float) -> str:
         f"{safety:g} × (step bound in {precision}, u = {unit_roundoff(precision):.3g}, + the "
         "float64 reference's), propagated over the steps: γ_K for the K = n + r + biases terms "
         "of each gate, σ/tanh within "
-        f"{rules.FUNCTION_ULPS} ulps and their slope on the interval, γ-rules for the products "
+        f"{_function_ulps(precision):g}u and their slope on the interval, γ-rules for the products "
         "(spec.rounding_error_recurrent)"
     )
 
@@ -576,6 +597,80 @@ def _final_state(
         "the final hidden state is not exactly the last step's output",
         case.inputs(),
     )
+
+
+# --------------------------------------------------------------------------- margins
+
+
+@dataclass(frozen=True)
+class RecurrentMargin:
+    """Bound vs observed error of a candidate over many random cases (no safety factor).
+
+    ``worst_ratio`` = max over all entries of |candidate − reference| / bound
+    (≤ 1: the bound is honest); ``largest_error`` the largest |difference| seen;
+    ``bound_at_largest`` the bound at that entry; ``factor`` =
+    bound_at_largest / largest_error (how loose the bound is where it matters most).
+    """
+
+    kind: str
+    precision: str
+    cases: int
+    worst_ratio: float
+    largest_error: float
+    bound_at_largest: float
+
+    @property
+    def factor(self) -> float:
+        """bound / error at the entry with the largest error (∞ if no error was seen)."""
+        return self.bound_at_largest / self.largest_error if self.largest_error else math.inf
+
+    def row(self) -> str:
+        """One line of the margins table."""
+        return (
+            f"{self.kind:9} {self.precision:8} {self.cases:6d} cases  largest error "
+            f"{self.largest_error:.3e}  bound there {self.bound_at_largest:.3e}  "
+            f"(factor {self.factor:.3g})  worst error/bound {self.worst_ratio:.3g}"
+        )
+
+
+def recurrent_margins(
+    candidate: Callable[..., Any],
+    kind: RecurrentKind,
+    precision: Precision,
+    *,
+    cases: int = 200,
+    seed: int = 0,
+) -> RecurrentMargin:
+    """Measure a candidate's error against the derived bound on ``cases`` random cases.
+
+    Sizes n ∈ [1, 16], m ∈ [1, 32], batch ∈ [1, 4], steps ∈ [1, 8] (LSTM
+    sequences: a projection half the time, biases half the time), values as in
+    the checks; one seeded Generator draws everything.
+    """
+    rng = np.random.default_rng(seed)
+    worst, largest, bound_there = 0.0, 0.0, 0.0
+    for _ in range(cases):
+        m = int(rng.integers(1, 33))
+        p = int(rng.integers(1, m)) if kind == "lstm" and m > 1 and rng.random() < 0.5 else 0
+        shape = RecurrentShape(
+            input_size=int(rng.integers(1, 17)),
+            hidden_size=m,
+            proj_size=p,
+            batch=int(rng.integers(1, 5)),
+            steps=1 if kind.endswith("cell") else int(rng.integers(1, 9)),
+            bias=bool(rng.random() < 0.5),
+        )
+        case = _draw_case(kind, shape, int(rng.integers(2**32)), precision)
+        outputs, _, _ = _call(candidate, case, precision)
+        ref = lstm_reference(case)[0] if kind.startswith("lstm") else gru_reference(case)[0]
+        bound, _, _ = sequence_bound(case, precision)
+        error = np.abs(np.asarray(outputs, dtype=np.float64) - ref)
+        ratio = error / bound
+        worst = max(worst, float(np.max(ratio)))
+        k = int(np.argmax(error))
+        if float(error.flat[k]) > largest:
+            largest, bound_there = float(error.flat[k]), float(bound.flat[k])
+    return RecurrentMargin(kind, precision, cases, worst, largest, bound_there)
 
 
 # --------------------------------------------------------------------------- suites

@@ -198,3 +198,40 @@ for _kind in RECURRENT_KINDS:
             layout="TBE",
         )
     )
+
+
+def margins(argv: list[str] | None = None) -> int:
+    """Print bound vs largest observed error of torch's LSTM/GRU per kind and precision.
+
+    ``python -m impl.testing.torch_recurrent [--cases N] [--device cuda] [--seed S]
+    [--precision P ...]``: N random cases per kind and precision (default 200).
+    """
+    import argparse
+
+    from impl.testing.recurrent import recurrent_margins
+
+    parser = argparse.ArgumentParser(prog="python -m impl.testing.torch_recurrent")
+    parser.add_argument("--cases", type=int, default=200)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--precision", nargs="*", default=["float64", "float32", "float16", "bfloat16"]
+    )
+    args = parser.parse_args(argv)
+    worst = 0.0
+    for precision in args.precision:
+        for kind in RECURRENT_KINDS:
+            candidate = TorchRecurrent(kind, precision, args.device)
+            margin = recurrent_margins(candidate, kind, precision, cases=args.cases, seed=args.seed)
+            worst = max(worst, margin.worst_ratio)
+            print(f"{args.device:5} {margin.row()}", flush=True)
+    print(f"largest error/bound over all rows: {worst:.3g} (≤ 1: the bound held)")
+    return 0 if worst <= 1 else 1
+
+
+if __name__ == "__main__":
+    import sys
+    import warnings
+
+    warnings.filterwarnings("ignore", message="LSTM with projections")
+    sys.exit(margins())
