@@ -259,3 +259,15 @@ def test_kinds_are_registered() -> None:
     from impl.testing.registry import kinds
 
     assert set(kit.MEMORY_KINDS) <= set(kinds())
+
+
+@pytest.mark.parametrize("precision", ["float64", "float32", "bfloat16"])
+def test_torch_sdpa_is_a_modern_hopfield_update(precision: str) -> None:
+    """PyTorch's SDPA with q = ξ, k = v = X and scale β passes the modern Hopfield suite."""
+    pytest.importorskip("torch")
+    from impl.testing.torch_memory import torch_modern_hopfield
+
+    results = kit.check_modern_hopfield(
+        torch_modern_hopfield(precision), precision, max_examples=EXAMPLES
+    )
+    assert not _failed(results), "\n".join(r.report() for r in results)

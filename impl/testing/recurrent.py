@@ -529,7 +529,8 @@ def _agreement(
     bound_out, bound_h, bound_c = sequence_bound(case, precision)
     dtype = precision_dtype(precision)
     how, inputs = _how(precision, safety), case.inputs()
-    compare(outputs, ref_out, safety * bound_out, inputs=inputs, how=how, dtype=dtype)
+    if not case.kind.endswith("cell"):  # a cell's only output is h_t itself
+        compare(outputs, ref_out, safety * bound_out, inputs=inputs, how=how, dtype=dtype)
     compare(h_t, ref_h, safety * bound_h, inputs=inputs, how=how, dtype=dtype)
     if ref_c is not None and c_t is not None and bound_c is not None:
         compare(c_t, ref_c, safety * bound_c, inputs=inputs, how=how, dtype=dtype)
