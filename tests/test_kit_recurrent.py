@@ -7,6 +7,7 @@ correct ones (ours in float64/float32, PyTorch's in float64/float32/bfloat16)
 must pass.
 """
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -17,10 +18,15 @@ import sympy
 from impl.testing import recurrent as kit
 from impl.testing.registry import ExpectedDifference, RunConfig
 from impl.testing.report import CheckResult, Outcome
+from impl.testing.tolerances import Precision
 from spec import rounding_error_recurrent as rules
 
-EXAMPLES = 12
+EXAMPLES = 8
 """Hypothesis examples per check: every zoo bug below shows on the first few draws."""
+
+MARGIN_CASES = 2500 if os.environ.get("HYPOTHESIS_PROFILE") == "thorough" else 8
+"""Random cases per kind and precision for the bound experiment: 4 × 2500 = 10⁴ per
+precision in the thorough profile, a few seconds' worth by default."""
 
 
 # --------------------------------------------------------------------------- spec rules
@@ -163,16 +169,21 @@ def _failed(results: list[CheckResult]) -> dict[str, str]:
     return {r.check: r.failure.law for r in results if r.outcome is Outcome.FAIL and r.failure}
 
 
-def _run(
-    kind: kit.RecurrentKind, candidate: Callable[..., Any], precision: Any = "float64"
-) -> list[CheckResult]:
-    run = {
+def kind_check(kind: kit.RecurrentKind) -> Callable[..., list[CheckResult]]:
+    """The public check function of a kind."""
+    checks: dict[str, Callable[..., list[CheckResult]]] = {
         "lstm_cell": kit.check_lstm_cell,
         "lstm": kit.check_lstm,
         "gru_cell": kit.check_gru_cell,
         "gru": kit.check_gru,
-    }[kind]
-    return run(candidate, precision, max_examples=EXAMPLES, seed=1)
+    }
+    return checks[kind]
+
+
+def _run(
+    kind: kit.RecurrentKind, candidate: Callable[..., Any], precision: Any = "float64"
+) -> list[CheckResult]:
+    return kind_check(kind)(candidate, precision, max_examples=EXAMPLES, seed=1)
 
 
 # --------------------------------------------------------------------------- correct ones pass
@@ -369,7 +380,7 @@ def test_torch_modules_pass(kind: kit.RecurrentKind, precision: str) -> None:
     pytest.importorskip("torch")
     from impl.testing.torch_recurrent import torch_recurrent
 
-    results = _run(kind, torch_recurrent(kind, precision), precision)
+    results = kind_check(kind)(torch_recurrent(kind, precision), precision, max_examples=6, seed=1)
     assert not _failed(results), "\n".join(r.report() for r in results)
     assert any(r.check == f"{kind}.parameter_count" for r in results)
 
@@ -384,3 +395,40 @@ def test_torch_module_instance_adapter() -> None:
     results = _run("lstm", candidate)
     assert not _failed(results), "\n".join(r.report() for r in results)
     assert {r.check for r in results} >= {"lstm.proj_size", "lstm.no_bias"}
+
+
+@pytest.mark.parametrize("precision", ["float64", "float32", "bfloat16"])
+def test_torch_error_stays_within_the_bound(precision: Precision) -> None:
+    """The experiment: torch's LSTM/GRU never exceed the bound (without the safety factor).
+
+    Default size: 15 cases per kind; ``HYPOTHESIS_PROFILE=thorough``: 2500 per kind
+    (10⁴ per precision). The figures (bound vs largest error) come from
+    ``python -m impl.testing.torch_recurrent --cases N``.
+    """
+    pytest.importorskip("torch")
+    from impl.testing.torch_recurrent import torch_recurrent
+
+    for kind in kit.RECURRENT_KINDS:
+        margin = kit.recurrent_margins(
+            torch_recurrent(kind, precision), kind, precision, cases=MARGIN_CASES, seed=5
+        )
+        assert margin.worst_ratio <= 1.0, margin.row()
+        assert margin.largest_error > 0 or precision == "float64", margin.row()
+
+
+def test_downcast_kernel_exceeds_the_float32_bound() -> None:
+    """Useful: a float32 GRU computing in bfloat16 exceeds the float32 bound × safety."""
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    inner = numpy_gru(np.float32)
+
+    def disguised(x: Any, h0: Any, params: dict[str, Any]) -> Any:
+        bf = ml_dtypes.bfloat16
+
+        def down(a: Any) -> Any:
+            return a.astype(bf).astype(np.float32)
+
+        out, h = inner(down(x), down(h0), {k: down(v) for k, v in params.items()})
+        return down(out), down(h)
+
+    margin = kit.recurrent_margins(disguised, "gru", "float32", cases=MARGIN_CASES, seed=5)
+    assert margin.worst_ratio > kit.SAFETY_FACTOR, margin.row()

@@ -299,12 +299,20 @@ def _lipschitz(slope: Callable[[F64], F64], z: F64, halfwidth: F64) -> F64:
 def _activation(
     z: F64, ez: F64, ez64: F64, u: float, ulps: float, kind: Literal["sigmoid", "tanh"]
 ) -> tuple[F64, F64]:
+    """σ(z) or tanh(z) and the bound on a computed value from ẑ = z ± e_z.
+
+    The bound is capped at the width of the function's range (1 for σ ∈ [0, 1],
+    2 for tanh ∈ [−1, 1]): a correct kernel's σ and tanh stay in their ranges in
+    floating point (rounding is monotone), so no error can exceed that width.
+    Without the cap the linear bound grows without limit over long bfloat16
+    sequences (and overflowed to inf once, which would have passed anything).
+    """
     if kind == "sigmoid":
-        value, slope = _sigmoid(z), _sigmoid_slope
+        value, slope, width = _sigmoid(z), _sigmoid_slope, 1.0
     else:
-        value, slope = np.tanh(z), _tanh_slope
+        value, slope, width = np.tanh(z), _tanh_slope, 2.0
     lipschitz = _lipschitz(slope, z, ez + ez64)
-    error: F64 = rules.function_error(lipschitz, ez, np.abs(value), ulps, u)
+    error: F64 = np.minimum(rules.function_error(lipschitz, ez, np.abs(value), ulps, u), width)
     return value, error
 
 
