@@ -271,3 +271,14 @@ def test_torch_sdpa_is_a_modern_hopfield_update(precision: str) -> None:
         torch_modern_hopfield(precision), precision, max_examples=EXAMPLES
     )
     assert not _failed(results), "\n".join(r.report() for r in results)
+
+
+def test_batch_dependent_addressing_breaks_batch_consistency() -> None:
+    """Content weights normalised over the batch instead of the slots: rows depend on each other."""
+    inner = ntm_address()
+
+    def leaky(key: Any, memory: Any, *rest: Any) -> Any:
+        return inner(key + key.mean(axis=0) - key[:1], memory, *rest)
+
+    failed = _failed(kit.check_ntm_addressing(leaky, max_examples=EXAMPLES, seed=3))
+    assert failed.get("ntm_addressing.batch_consistency") == "batch consistency"

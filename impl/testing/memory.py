@@ -389,6 +389,22 @@ def _modern_suite(candidate: Candidate, config: RunConfig) -> list[CheckResult]:
     run.check("modern_hopfield.convex_hull", cases, convex_hull)
     run.check("modern_hopfield.permutation", cases, permutation)
     run.check("modern_hopfield.energy_law", cases, energy_law)
+
+    def batch_consistency(case: ModernCase) -> None:
+        _, tolerance = _modern_update_reference(case, precision, safety)
+        batched = _modern_call(candidate, case, precision).astype(np.float64)
+        for b in range(case.states.shape[0]):
+            row = ModernCase(case.states[b : b + 1], case.patterns[b : b + 1], case.beta)
+            compare(
+                _modern_call(candidate, row, precision),
+                batched[b : b + 1],
+                2 * tolerance[b : b + 1],
+                inputs=case.inputs(),
+                how=f"row {b} alone vs in the batch: 2 × " + how,
+                law="batch consistency",
+            )
+
+    run.check("modern_hopfield.batch_consistency", cases, batch_consistency)
     return run.results
 
 
@@ -589,6 +605,17 @@ def _addressing_cases(precision: Precision, stage: str) -> st.SearchStrategy[Add
     )
 
 
+_ADDRESSING_FIELDS = (
+    "key",
+    "memory",
+    "previous",
+    "key_strength",
+    "gate",
+    "shift",
+    "sharpening",
+)
+
+
 def ntm_addressing_bound(case: AddressingCase, precision: Precision) -> tuple[F64, F64]:
     r"""float64 reference w (B, N) (``impl.neural_turing_machine.address``) and its bound.
 
@@ -688,6 +715,24 @@ def _addressing_suite(candidate: Candidate, config: RunConfig) -> list[CheckResu
     for stage in ("content", "interpolation", "shift", "sharpening", "all"):
         name = "agrees" if stage == "all" else stage
         run.check(f"ntm_addressing.{name}", _addressing_cases(precision, stage), body(stage))
+
+    def batch_consistency(case: AddressingCase) -> None:
+        _, bound = ntm_addressing_bound(case, precision)
+        batched = _ntm_call(candidate, case, precision).astype(np.float64)
+        for b in range(case.key.shape[0]):
+            row = AddressingCase(*(getattr(case, f)[b : b + 1] for f in _ADDRESSING_FIELDS))
+            compare(
+                _ntm_call(candidate, row, precision),
+                batched[b : b + 1],
+                2 * safety * bound[b : b + 1],
+                inputs=case.inputs(),
+                how=f"row {b} alone vs in the batch: 2 × the addressing bound",
+                law="batch consistency",
+            )
+
+    run.check(
+        "ntm_addressing.batch_consistency", _addressing_cases(precision, "all"), batch_consistency
+    )
     return run.results
 
 
@@ -802,7 +847,7 @@ _SUITES: dict[
     "modern_hopfield": (
         "candidate(states (B,D), patterns (B,N,D), beta) -> (B,D), ξ ← Xᵀ softmax(β X ξ)",
         _modern_suite,
-        ("agrees", "convex_hull", "permutation", "energy_law"),
+        ("agrees", "convex_hull", "permutation", "energy_law", "batch_consistency"),
     ),
     "modern_hopfield_energy": (
         "candidate(states (B,D), patterns (B,N,D), beta) -> (B,), the modern Hopfield energy",
@@ -812,7 +857,7 @@ _SUITES: dict[
     "ntm_addressing": (
         "candidate(key, memory, previous_weights, key_strength, gate, shift, sharpening) -> (B,N)",
         _addressing_suite,
-        ("content", "interpolation", "shift", "sharpening", "agrees"),
+        ("content", "interpolation", "shift", "sharpening", "agrees", "batch_consistency"),
     ),
     "ntm_write": (
         "candidate(memory (B,N,D), weights (B,N), erase (B,D), add (B,D)) -> (B,N,D)",
