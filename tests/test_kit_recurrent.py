@@ -432,3 +432,14 @@ def test_downcast_kernel_exceeds_the_float32_bound() -> None:
 
     margin = kit.recurrent_margins(disguised, "gru", "float32", cases=MARGIN_CASES, seed=5)
     assert margin.worst_ratio > kit.SAFETY_FACTOR, margin.row()
+
+
+def test_torch_module_adapter_names_what_it_cannot_check() -> None:
+    """Two layers or batch_first are refused with a message naming the setting."""
+    torch = pytest.importorskip("torch")
+    from impl.testing.torch_recurrent import from_torch_module
+
+    with pytest.raises(ValueError, match="num_layers=2"):
+        from_torch_module(torch.nn.GRU(3, 4, num_layers=2), "gru")
+    with pytest.raises(ValueError, match="batch_first=True"):
+        from_torch_module(torch.nn.LSTM(3, 4, batch_first=True), "lstm")

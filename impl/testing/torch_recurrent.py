@@ -110,6 +110,18 @@ class TorchRecurrent:
         self.device = device
         self.module = module
         if module is not None:
+            layers = int(getattr(module, "num_layers", 1))
+            if layers != 1 or getattr(module, "bidirectional", False):
+                raise ValueError(
+                    f"module has num_layers={layers}, "
+                    f"bidirectional={getattr(module, 'bidirectional', False)}; the recurrent "
+                    "checks cover one layer in one direction (check each layer on its own)"
+                )
+            if getattr(module, "batch_first", False):
+                raise ValueError(
+                    "module has batch_first=True; the lstm/gru kinds use (T, B, n): build the "
+                    "module with batch_first=False (the same weights) to check it"
+                )
             self.recurrent_shape = RecurrentShape(
                 input_size=int(module.input_size),
                 hidden_size=int(module.hidden_size),
