@@ -401,12 +401,12 @@ def gru_step_bound(
     zg, ezg = _activation(z_rz[..., m:], e_rz[..., m:], e_rz64[..., m:], u, ulps, "sigmoid")
     nn_ = slice(2 * m, 3 * m)
     gi: F64 = x @ w_ih[nn_].T + b_ih[nn_]
-    e_gi: F64 = rules.dot_error(
-        np.abs(x) @ np.abs(w_ih[nn_]).T + np.abs(b_ih[nn_]), 0.0 * gi, n + nb // 2, u
-    )
+    abs_gi: F64 = np.abs(x) @ np.abs(w_ih[nn_]).T + np.abs(b_ih[nn_])
+    e_gi: F64 = rules.dot_error(abs_gi, 0.0 * gi, n + nb // 2, u)
     gh: F64 = h @ w_hh[nn_].T + b_hh[nn_]
+    abs_gh: F64 = np.abs(h) @ np.abs(w_hh[nn_]).T + np.abs(b_hh[nn_])
     e_gh: F64 = rules.dot_error(
-        np.abs(h) @ np.abs(w_hh[nn_]).T + np.abs(b_hh[nn_]),
+        abs_gh,
         eh @ np.abs(w_hh[nn_]).T,
         m + nb // 2,
         u,
@@ -414,7 +414,13 @@ def gru_step_bound(
     e_rgh = rules.product_error(np.abs(r), er, np.abs(gh), e_gh, u)
     pre: F64 = gi + r * gh
     e_pre: F64 = rules.sum_error(np.abs(gi), e_gi, np.abs(r * gh), e_rgh, u)
-    e_pre64: F64 = 4 * u64 * (np.abs(gi) + np.abs(r * gh)) + (n + m + 2) * u64 * abs_rz[..., :m]
+    # The float64 reference's own error in the candidate pre-activation (it only widens the
+    # interval on which tanh's slope is taken): both dots, the product by r and the sum.
+    e_gi64: F64 = rules.dot_error(abs_gi, 0.0 * gi, n + nb // 2, u64)
+    e_gh64: F64 = rules.dot_error(abs_gh, 0.0 * gh, m + nb // 2, u64)
+    e_r64 = rules.function_error(0.25, e_rz64[..., :m], np.abs(r), _function_ulps("float64"), u64)
+    e_rgh64 = rules.product_error(np.abs(r), e_r64, np.abs(gh), e_gh64, u64)
+    e_pre64: F64 = rules.sum_error(np.abs(gi), e_gi64, np.abs(r * gh), e_rgh64, u64)
     cand, e_cand = _activation(pre, e_pre, e_pre64, u, ulps, "tanh")
     h_new: F64 = (1.0 - zg) * cand + zg * h
     e_new: F64 = rules.convex_update_error(zg, ezg, np.abs(cand), e_cand, np.abs(h), eh, u)
