@@ -887,4 +887,12 @@ check_ntm_addressing = _check("ntm_addressing")
 check_ntm_write = _check("ntm_write")
 
 for _name, (_summary, _suite, _ids) in _SUITES.items():
-    register_kind(Kind(_name, _summary, _suite, checks=tuple(f"{_name}.{c}" for c in _ids)))
+    register_kind(
+        Kind(
+            _name,
+            _summary,
+            _suite,
+            checks=tuple(f"{_name}.{c}" for c in _ids),
+            layouts=("none",),  # the shapes are fixed by the signature; no layout to choose
+        )
+    )

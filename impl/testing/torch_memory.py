@@ -68,5 +68,6 @@ register_target(
         label="F.scaled_dot_product_attention (scale β)",
         make=_make,
         expected=TORCH_MEMORY_EXPECTED,
+        layout="none",
     )
 )
