@@ -28,8 +28,11 @@ names, as ``torch.func.functional_call(module, params, (input, hx))`` takes them
 Checks (ids ``KIND.NAME``): ``agrees`` (with biases), ``no_bias`` (``bias=False``),
 ``proj_size`` (LSTM sequences), ``batch_consistency`` (a batch equals its rows
 called one at a time, within the two bounds), ``ranges`` (|h| ≤ 1 for the
-unprojected LSTM; |h'| ≤ max(|h|, 1) for the GRU — laws of the cell, not of
-our reference), ``final_state`` (sequences: h_n is exactly the last output).
+unprojected LSTM, |h_j| ≤ Σ_k |W_hr[j, k]| with a projection; |h'| ≤ max(|h|, 1)
+for the GRU — laws of the cell, not of our reference), ``final_state``
+(sequences: h_n is exactly the last output), ``parameter_count`` (for adapters
+that can count a module's parameters: the closed forms of
+``spec.rounding_error_recurrent``, proj_size and bias=False included).
 """
 
 import math
@@ -580,12 +583,19 @@ def _batch_consistency(
 def _ranges(
     candidate: Callable[..., Any], case: RecurrentCase, precision: Precision, safety: float
 ) -> None:
-    """|h| ≤ 1 (unprojected LSTM: h = o ⊙ tanh(c)); GRU |h'| ≤ max(|h|, 1), up to the bound."""
+    """LSTM |h| ≤ 1 (h = o ⊙ tanh(c)), projected |h_j| ≤ Σ_k |W_hr[j, k]|; GRU |h'| ≤ max(|h|, 1).
+
+    Each up to the step's bound: a law of the cell, checked without our reference.
+    """
     outputs, _, _ = _call(candidate, case, precision)
     bound_out, _, _ = sequence_bound(case, precision)
     got = np.asarray(outputs, dtype=np.float64)
-    if case.kind.startswith("lstm"):
-        limit: F64 = np.ones_like(bound_out)
+    w_hr = case.params.get("weight_hr_l0")
+    if case.kind.startswith("lstm") and w_hr is not None:
+        limit: F64 = np.broadcast_to(np.abs(w_hr).sum(axis=-1), bound_out.shape)
+        law = "|h_j| ≤ Σ_k |W_hr[j, k]| (h = W_hr (o ⊙ tanh(c)))"
+    elif case.kind.startswith("lstm"):
+        limit = np.ones_like(bound_out)
         law = "|h| ≤ 1 (h = o ⊙ tanh(c))"
     else:
         previous = np.concatenate([case.h[None], got[:-1]], axis=0)
