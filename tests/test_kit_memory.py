@@ -6,7 +6,7 @@ written here (independently of ``impl``) pass in float64, float32 and
 bfloat16; each planted bug is rejected by the check that names it.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -17,6 +17,22 @@ from impl.testing.report import CheckResult, Outcome
 
 EXAMPLES = 15
 """Hypothesis examples per check: each planted bug shows on the first few draws."""
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread() -> Iterator[None]:
+    """One torch thread per pytest worker, as one BLAS thread (Makefile): torch's default of
+    one thread per core oversubscribes the 2 cores under xdist (measured: one check_lstm run
+    with torch float32 took 29 s with 2 threads on the loaded machine, 2 s with 1)."""
+    try:
+        import torch
+    except ImportError:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def _failed(results: list[CheckResult]) -> dict[str, str]:

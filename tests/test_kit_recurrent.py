@@ -8,7 +8,7 @@ must pass.
 """
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,23 @@ from spec import rounding_error_recurrent as rules
 
 EXAMPLES = 8
 """Hypothesis examples per check: every zoo bug below shows on the first few draws."""
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread() -> Iterator[None]:
+    """One torch thread per pytest worker, as one BLAS thread (Makefile): torch's default of
+    one thread per core oversubscribes the 2 cores under xdist (measured: one check_lstm run
+    with torch float32 took 29 s with 2 threads on the loaded machine, 2 s with 1)."""
+    try:
+        import torch
+    except ImportError:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
 
 MARGIN_CASES = 2500 if os.environ.get("HYPOTHESIS_PROFILE") == "thorough" else 8
 """Random cases per kind and precision for the bound experiment: 4 × 2500 = 10⁴ per
