@@ -258,18 +258,19 @@ def test_bias_dropped_passes_only_without_bias() -> None:
     assert failed["lstm_cell.agrees"] == "differs from the reference"
 
 
-def test_float32_kernel_computing_in_bfloat16_is_rejected() -> None:
-    """A 'float32' LSTM whose arithmetic is bfloat16 in disguise exceeds the float32 bound."""
+@pytest.mark.parametrize("inner_precision", ["bfloat16", "float16"])
+def test_float32_kernel_computing_in_lower_precision_is_rejected(inner_precision: str) -> None:
+    """A 'float32' LSTM whose arithmetic is bfloat16/float16 in disguise exceeds the bound."""
     ml_dtypes = pytest.importorskip("ml_dtypes")
-    inner = numpy_lstm_cell(np.float32)
+    low = ml_dtypes.bfloat16 if inner_precision == "bfloat16" else np.float16
+    inner = numpy_lstm_cell(low)
 
     def disguised(x: Any, hx: Any, params: dict[str, Any]) -> Any:
-        bf = ml_dtypes.bfloat16
-        q = {k: v.astype(bf).astype(np.float32) for k, v in params.items()}
-        h, c = inner(
-            x.astype(bf).astype(np.float32), tuple(a.astype(bf).astype(np.float32) for a in hx), q
-        )
-        return h.astype(bf).astype(np.float32), c.astype(bf).astype(np.float32)
+        def down(a: Any) -> Any:
+            return a.astype(low)
+
+        h, c = inner(down(x), tuple(down(a) for a in hx), {k: down(v) for k, v in params.items()})
+        return h.astype(np.float32), c.astype(np.float32)
 
     failed = _failed(_run("lstm_cell", disguised, "float32"))
     assert failed.get("lstm_cell.agrees") == "differs from the reference"
