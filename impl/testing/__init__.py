@@ -1,0 +1,62 @@
+"""nndl8's conformance kit: check your softmax, attention, recurrent or memory kernel.
+
+Shipped with the wheel (like ``numpy.testing`` and ``torch.testing``), so an
+engineer can point nndl8's checks at their own function after ``pip install``::
+
+    from impl.testing import check_sdpa
+    results = check_sdpa(my_attention, precision="float32")  # PyTorch's SDPA signature
+    assert all(r.outcome.value == "pass" for r in results), results
+
+or from the shell: ``nndl8 conformance torch`` / ``nndl8 conformance jax`` /
+``nndl8 conformance my_module:my_attention --kind sdpa --dtype bfloat16``.
+
+Each check combines (a) agreement with nndl8's float64 reference within a
+rounding-error bound derived for the candidate's declared precision
+(``impl.testing.bounds``, derivation in ``spec.rounding_error``) and (b) laws the
+function must obey on its own (weights a distribution, masked positions exactly
+0, permutation equivariance over the memory, batch consistency).
+
+Modules: ``strategies`` and ``tolerances`` (shared with nndl8's own tests),
+``report`` (results and failure reports), ``registry`` (kinds, targets, expected
+differences), ``runner`` (the hypothesis driver), ``bounds`` (derived
+tolerances), ``attention`` (softmax, log-softmax, SDPA, multi-head checks),
+``torch_adapters``/``jax_adapters``/``layouts`` (adapters), ``cli``.
+"""
+
+from impl.testing.registry import (
+    ExpectedDifference,
+    Kind,
+    RunConfig,
+    Target,
+    kinds,
+    register_kind,
+    register_target,
+    targets,
+)
+from impl.testing.report import CheckResult, Failure, Outcome, format_results
+from impl.testing.runner import CheckFailed, CheckRun, call, compare, require
+from impl.testing.tolerances import PRECISIONS, Precision, gamma, unit_roundoff
+
+__all__ = [
+    "PRECISIONS",
+    "CheckFailed",
+    "CheckResult",
+    "CheckRun",
+    "ExpectedDifference",
+    "Failure",
+    "Kind",
+    "Outcome",
+    "Precision",
+    "RunConfig",
+    "Target",
+    "call",
+    "compare",
+    "format_results",
+    "gamma",
+    "kinds",
+    "register_kind",
+    "register_target",
+    "require",
+    "targets",
+    "unit_roundoff",
+]
