@@ -486,13 +486,15 @@ def additive_score_vjp(
     d_pre: FloatArray = g[..., None] * p.v * (1 - hidden * hidden)  # (..., L, N, D_a)
     d_q: FloatArray = d_pre.sum(axis=-2) @ p.U
     d_k: FloatArray = d_pre.sum(axis=-3) @ p.W
-    d_w: FloatArray = np.einsum(
-        "...lna,...nd->ad", d_pre, np.broadcast_to(k, (*d_pre.shape[:-3], *k.shape[-2:]))
+    batch = d_pre.shape[:-3]
+    flat = d_pre.reshape(-1, *d_pre.shape[-3:])  # (B, L, N, D_a), batch axes flattened
+    keys_flat = np.broadcast_to(k, (*batch, *k.shape[-2:])).reshape(-1, *k.shape[-2:])
+    queries_flat = np.broadcast_to(q, (*batch, *q.shape[-2:])).reshape(-1, *q.shape[-2:])
+    d_w: FloatArray = np.einsum("blna,bnd->ad", flat, keys_flat)  # W̄ = Σ Ā k_nᵀ
+    d_u: FloatArray = np.einsum("blna,bld->ad", flat, queries_flat)  # Ū = Σ Ā q_lᵀ
+    d_v: FloatArray = np.einsum(
+        "bln,blna->a", g.reshape(-1, *g.shape[-2:]), hidden.reshape(flat.shape)
     )
-    d_u: FloatArray = np.einsum(
-        "...lna,...ld->ad", d_pre, np.broadcast_to(q, (*d_pre.shape[:-3], *q.shape[-2:]))
-    )
-    d_v: FloatArray = np.einsum("...ln,...lna->a", g, hidden)
     return AdditiveScoreGradients(
         query=_unbroadcast(d_q, q.shape),
         keys=_unbroadcast(d_k, k.shape),
