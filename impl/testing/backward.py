@@ -390,6 +390,16 @@ def _sdpa_body(
             precision=precision,
         )
         actual = dict(zip(GRADIENT_NAMES, got, strict=True))
+        for name in GRADIENT_NAMES:
+            shape = np.shape(actual[name])
+            if shape != expected[name].shape:
+                raise CheckFailed(
+                    Failure(
+                        law="output shape",
+                        message=f"d_{name} has shape {shape}, expected {expected[name].shape}",
+                        inputs=inputs,
+                    )
+                )
         if variant == "fully_masked_rows" and case.mask is not None:
             empty = ~np.asarray(case.mask).any(axis=-1)
             row_grad = to_float64(np.asarray(actual["query"]))[..., empty, :]
