@@ -209,9 +209,10 @@ def test_torch_autograd_passes_every_backward_check(precision: Any) -> None:
     config = RunConfig(precision=precision, max_examples=QUICK)
     results = check_sdpa_backward(torch_autograd_sdpa(), config=config)
     assert not _failed(results), "\n".join(r.report() for r in results)
-    with sdpa_kernel(SDPBackend.MATH):
-        results = check_sdpa_backward(torch_autograd_sdpa(), config=config)
-    assert not _failed(results), "\n".join(r.report() for r in results)
+    if precision == "float64":  # the math kernel once (the default CPU kernel runs in both dtypes)
+        with sdpa_kernel(SDPBackend.MATH):
+            results = check_sdpa_backward(torch_autograd_sdpa(), config=config)
+        assert not _failed(results), "\n".join(r.report() for r in results)
     for check, candidate in (
         (check_lstm_cell_backward, torch_autograd_lstm_cell()),
         (check_gru_cell_backward, torch_autograd_gru_cell()),
