@@ -230,3 +230,22 @@ def test_backward_kinds_are_registered() -> None:
         pytest.skip(f"the kit's family modules do not all import: {error}")
     for name in ("sdpa_backward", "lstm_cell_backward", "gru_cell_backward"):
         assert name in registered
+
+
+def test_a_float32_backward_computing_in_float16_is_rejected() -> None:
+    """The float32 bound is tight enough to catch a kernel that silently computes in float16."""
+
+    def half(
+        q: np.ndarray, k: np.ndarray, v: np.ndarray, g: np.ndarray, attn_mask: Any = None, **kw: Any
+    ) -> tuple[np.ndarray, ...]:
+        low = [a.astype(np.float16).astype(np.float32) for a in (q, k, v, g)]
+        mask = (
+            attn_mask
+            if attn_mask is None or attn_mask.dtype == bool
+            else attn_mask.astype(np.float16).astype(np.float32)
+        )
+        grads = ours(low[0], low[1], low[2], low[3], mask, **kw)
+        return tuple(x.astype(np.float16).astype(np.float32) for x in grads)
+
+    results = check_sdpa_backward(half, config=RunConfig(precision="float32", max_examples=QUICK))
+    assert "sdpa_backward.plain" in _failed(results)
