@@ -298,3 +298,15 @@ def test_batch_dependent_addressing_breaks_batch_consistency() -> None:
 
     failed = _failed(kit.check_ntm_addressing(leaky, max_examples=EXAMPLES, seed=3))
     assert failed.get("ntm_addressing.batch_consistency") == "batch consistency"
+
+
+def test_position_dependent_content_addressing_breaks_permutation_equivariance() -> None:
+    """A content score biased by the slot index is not a function of the slots' contents."""
+    inner = ntm_address()
+
+    def positional(key: Any, memory: Any, *rest: Any) -> Any:
+        ramp = np.linspace(0.0, 1.0, memory.shape[-2], dtype=np.float64)[None, :, None]
+        return inner(key, (memory + ramp).astype(memory.dtype), *rest)
+
+    failed = _failed(kit.check_ntm_addressing(positional, max_examples=EXAMPLES, seed=3))
+    assert "ntm_addressing.permutation" in failed

@@ -733,6 +733,32 @@ def _addressing_suite(candidate: Candidate, config: RunConfig) -> list[CheckResu
     run.check(
         "ntm_addressing.batch_consistency", _addressing_cases(precision, "all"), batch_consistency
     )
+
+    def permutation(case: AddressingCase) -> None:
+        # Content addressing (g = 1, shift δ_0, γ = 1) treats the slots as a set: permuting
+        # the memory's rows (and the previous weights) permutes the weights alike.
+        _, bound = ntm_addressing_bound(case, precision)
+        order = np.random.default_rng(0).permutation(case.memory.shape[-2])
+        permuted = AddressingCase(
+            case.key,
+            case.memory[:, order],
+            case.previous[:, order],
+            case.key_strength,
+            case.gate,
+            case.shift,
+            case.sharpening,
+        )
+        first = _ntm_call(candidate, case, precision).astype(np.float64)
+        compare(
+            _ntm_call(candidate, permuted, precision),
+            first[:, order],
+            2 * safety * bound[:, order],
+            inputs=case.inputs(),
+            how="permuted slots vs original: 2 × the addressing bound",
+            law="content addressing is permutation equivariant over the slots",
+        )
+
+    run.check("ntm_addressing.permutation", _addressing_cases(precision, "content"), permutation)
     return run.results
 
 
@@ -857,7 +883,15 @@ _SUITES: dict[
     "ntm_addressing": (
         "candidate(key, memory, previous_weights, key_strength, gate, shift, sharpening) -> (B,N)",
         _addressing_suite,
-        ("content", "interpolation", "shift", "sharpening", "agrees", "batch_consistency"),
+        (
+            "content",
+            "interpolation",
+            "shift",
+            "sharpening",
+            "agrees",
+            "batch_consistency",
+            "permutation",
+        ),
     ),
     "ntm_write": (
         "candidate(memory (B,N,D), weights (B,N), erase (B,D), add (B,D)) -> (B,N,D)",
