@@ -293,6 +293,10 @@ def rows(
                 yield Row(
                     framework, precision, family, margins(kernels, family, precision, cases, seed)
                 )
+        if framework == "torch":  # nn.LSTM/LSTMCell/GRU/GRUCell (impl.testing.torch_recurrent)
+            from impl.testing.torch_recurrent import margin_rows
+
+            yield from margin_rows(device, precision, max(cases // 10, 20), seed)
     if "float32" in precisions:
         for inner in ("float16", "bfloat16"):
             inner_p: Precision = "float16" if inner == "float16" else "bfloat16"
