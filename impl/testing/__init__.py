@@ -20,9 +20,21 @@ Modules: ``strategies`` and ``tolerances`` (shared with nndl8's own tests),
 ``report`` (results and failure reports), ``registry`` (kinds, targets, expected
 differences), ``runner`` (the hypothesis driver), ``bounds`` (derived
 tolerances), ``attention`` (softmax, log-softmax, SDPA, multi-head checks),
-``torch_adapters``/``jax_adapters``/``layouts`` (adapters), ``cli``.
+``torch_adapters``/``jax_adapters``/``layouts`` (adapters), ``cli``;
+``recurrent`` (LSTM/GRU cells and sequences, PyTorch semantics) with
+``torch_recurrent`` (nn.LSTM/LSTMCell/GRU/GRUCell), ``memory`` (discrete and
+modern Hopfield, NTM addressing and write) with ``torch_memory``.
 """
 
+from impl.testing.memory import (
+    check_hopfield_update,
+    check_hopfield_weights,
+    check_modern_hopfield,
+    check_modern_hopfield_energy,
+    check_ntm_addressing,
+    check_ntm_write,
+)
+from impl.testing.recurrent import check_gru, check_gru_cell, check_lstm, check_lstm_cell
 from impl.testing.registry import (
     ExpectedDifference,
     Kind,
@@ -50,6 +62,16 @@ __all__ = [
     "RunConfig",
     "Target",
     "call",
+    "check_gru",
+    "check_gru_cell",
+    "check_hopfield_update",
+    "check_hopfield_weights",
+    "check_lstm",
+    "check_lstm_cell",
+    "check_modern_hopfield",
+    "check_modern_hopfield_energy",
+    "check_ntm_addressing",
+    "check_ntm_write",
     "compare",
     "format_results",
     "gamma",
