@@ -140,6 +140,12 @@ def _hopfield_call(candidate: Candidate, case: HopfieldCase, precision: Precisio
         case.inputs(),
     )
     result: F64 = out.astype(np.float64)
+    require(
+        bool(np.all(np.abs(result) == 1)),
+        "states stay ±1",
+        f"the new state has entries {np.unique(result[np.abs(result) != 1])} (sign(0) = 0?)",
+        case.inputs(),
+    )
     return result
 
 
@@ -368,6 +374,12 @@ def _modern_suite(candidate: Candidate, config: RunConfig) -> list[CheckResult]:
         # The CCCP update never raises E (Ramsauer et al. 2020, Thm 1); our energy, the
         # candidate's update; tolerance: the energy's bound at the candidate's point.
         got = _modern_call(candidate, case, precision).astype(np.float64)
+        require(
+            got.shape == case.states.shape and bool(np.all(np.isfinite(got))),
+            "energy never increases under the update",
+            f"the update is not a finite array of shape {case.states.shape}: {got}",
+            case.inputs(),
+        )
         before = modern_hopfield.modern_hopfield_energy(case.states, case.patterns, beta=case.beta)
         after = modern_hopfield.modern_hopfield_energy(got, case.patterns, beta=case.beta)
         _, update_bound = _modern_update_reference(case, precision, safety)
