@@ -55,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--layout", default=None, help="BHLE (default for sdpa) or BLHE (JAX)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (framework targets)")
-    parser.add_argument("--examples", type=int, default=40, help="hypothesis examples per check")
+    parser.add_argument("--examples", type=int, default=30, help="hypothesis examples per check")
     parser.add_argument("--seed", type=int, default=0, help="hypothesis seed (same seed, same run)")
     parser.add_argument(
         "--check", action="append", default=[], help="run only this check id (or family prefix)"
@@ -102,7 +102,7 @@ def _base_command(args: argparse.Namespace, kind: str, precision: str) -> str:
         parts += ["--layout", args.layout]
     if args.device != "cpu":
         parts += ["--device", args.device]
-    if args.examples != 40:
+    if args.examples != 30:
         parts += ["--examples", str(args.examples)]
     return shlex.join(parts)
 
