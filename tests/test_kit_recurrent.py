@@ -461,3 +461,17 @@ def test_torch_module_adapter_names_what_it_cannot_check() -> None:
         from_torch_module(torch.nn.GRU(3, 4, num_layers=2), "gru")
     with pytest.raises(ValueError, match="batch_first=True"):
         from_torch_module(torch.nn.LSTM(3, 4, batch_first=True), "lstm")
+
+
+def test_wrong_shape_is_a_named_failure_in_every_check() -> None:
+    """A GRU returning (B, m) outputs without the step axis fails 'output shape', no crash."""
+    inner = numpy_gru()
+
+    def flat(x: Any, h0: Any, params: dict[str, Any]) -> Any:
+        out, h = inner(x, h0, params)
+        return out[-1], h
+
+    results = _run("gru", flat)
+    assert results
+    assert all(r.failure is not None for r in results)
+    assert {r.failure.law for r in results if r.failure} == {"output shape"}

@@ -474,7 +474,30 @@ def _to_candidate(a: F64, precision: Precision) -> NDArray[Any]:
 def _call(
     candidate: Callable[..., Any], case: RecurrentCase, precision: Precision
 ) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any] | None]:
-    """Call the candidate in its convention; return (outputs (T, B, r), h_T, c_T or None)."""
+    """Call the candidate; return (outputs (T, B, r), h_T (B, r), c_T (B, m) or None).
+
+    A result of another shape fails the law "output shape" here, before any check
+    slices or broadcasts it.
+    """
+    outputs, h_t, c_t = _call_raw(candidate, case, precision)
+    s = case.shape
+    steps = 1 if case.kind.endswith("cell") else case.x.shape[0]
+    expected = [("output", outputs, (steps, s.batch, s.state_size)), ("h", h_t, case.h.shape)]
+    if c_t is not None and case.c is not None:
+        expected.append(("c", c_t, case.c.shape))
+    for name, array, shape in expected:
+        require(
+            array.shape == shape,
+            "output shape",
+            f"{name} has shape {array.shape}, expected {shape}",
+            case.inputs(),
+        )
+    return outputs, h_t, c_t
+
+
+def _call_raw(
+    candidate: Callable[..., Any], case: RecurrentCase, precision: Precision
+) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any] | None]:
     x = _to_candidate(case.x, precision)
     h = _to_candidate(case.h, precision)
     params = {k: _to_candidate(v, precision) for k, v in case.params.items()}
