@@ -333,3 +333,20 @@ def test_modern_update_returning_nan_is_a_failure_not_a_crash() -> None:
     failed = _failed(kit.check_modern_hopfield(nan_update, max_examples=3))
     assert failed.get("modern_hopfield.energy_law") == "energy never increases under the update"
     assert failed.get("modern_hopfield.agrees") == "differs from the reference"
+
+
+@pytest.mark.parametrize(
+    ("check", "candidate"),
+    [
+        (kit.check_modern_hopfield, lambda states, patterns, beta: states[0]),
+        (kit.check_ntm_write, lambda memory, weights, erase, add: memory[0]),
+        (kit.check_ntm_addressing, lambda key, memory, *rest: memory[..., 0, 0]),
+    ],
+)
+def test_wrong_shape_is_a_named_failure(
+    check: Callable[..., list[CheckResult]], candidate: Callable[..., Any]
+) -> None:
+    """A result of the wrong shape fails every check by name instead of crashing the suite."""
+    results = check(candidate, max_examples=3)
+    assert results
+    assert all(r.outcome is Outcome.FAIL for r in results), [r.check for r in results]

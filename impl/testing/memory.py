@@ -321,15 +321,27 @@ def _modern_update_reference(
     return value, safety * bound
 
 
-def _modern_call(candidate: Candidate, case: ModernCase, precision: Precision) -> NDArray[Any]:
-    got = call(
-        candidate,
-        case.inputs(),
-        _hand(case.states, precision),
-        _hand(case.patterns, precision),
-        case.beta,
+def _modern_call(
+    candidate: Candidate, case: ModernCase, precision: Precision, *, energy: bool = False
+) -> NDArray[Any]:
+    """The candidate's update (B, D), or its energy (B,) with ``energy``; shape checked."""
+    got = np.asarray(
+        call(
+            candidate,
+            case.inputs(),
+            _hand(case.states, precision),
+            _hand(case.patterns, precision),
+            case.beta,
+        )
     )
-    return np.asarray(got)
+    shape = case.states.shape[:-1] if energy else case.states.shape
+    require(
+        got.shape == shape,
+        "output shape",
+        f"got shape {got.shape}, expected {shape}",
+        case.inputs(),
+    )
+    return got
 
 
 def _modern_suite(candidate: Candidate, config: RunConfig) -> list[CheckResult]:
@@ -469,13 +481,7 @@ def _energy_suite(candidate: Candidate, config: RunConfig) -> list[CheckResult]:
     how = _how(precision, "modern Hopfield energy: lse, ½ξᵀξ, β⁻¹log N, ½M²", safety)
 
     def energy(case: ModernCase) -> F64:
-        got = _modern_call(candidate, case, precision)
-        require(
-            got.shape == case.states.shape[:-1],
-            "output shape",
-            f"got shape {got.shape}, expected {case.states.shape[:-1]}",
-            case.inputs(),
-        )
+        got = _modern_call(candidate, case, precision, energy=True)
         result: F64 = got.astype(np.float64)
         return result
 
@@ -695,7 +701,14 @@ def _ntm_call(candidate: Candidate, case: AddressingCase, precision: Precision) 
         _hand(case.shift, precision),
         _hand(case.sharpening, precision),
     )
-    return np.asarray(got)
+    result = np.asarray(got)
+    require(
+        result.shape == case.previous.shape,
+        "output shape",
+        f"got shape {result.shape}, expected {case.previous.shape}",
+        case.inputs(),
+    )
+    return result
 
 
 def _addressing_suite(candidate: Candidate, config: RunConfig) -> list[CheckResult]:
@@ -710,16 +723,15 @@ def _addressing_suite(candidate: Candidate, config: RunConfig) -> list[CheckResu
             expected, bound = ntm_addressing_bound(case, precision)
             tolerance = safety * bound
             got = _ntm_call(candidate, case, precision)
-            values = got.astype(np.float64) if got.shape == expected.shape else None
-            if values is not None:
-                total = values.sum(axis=-1)
-                slack = tolerance.sum(axis=-1) + expected.shape[-1] * unit_roundoff(precision)
-                require(
-                    bool(np.all(values >= 0)) and bool(np.all(np.abs(total - 1) <= slack)),
-                    f"{stage} keeps a distribution (w ≥ 0, Σ w = 1)",
-                    f"row sums {total}, smallest entry {values.min():g}",
-                    case.inputs(),
-                )
+            values = got.astype(np.float64)  # shape checked by _ntm_call
+            total = values.sum(axis=-1)
+            slack = tolerance.sum(axis=-1) + expected.shape[-1] * unit_roundoff(precision)
+            require(
+                bool(np.all(values >= 0)) and bool(np.all(np.abs(total - 1) <= slack)),
+                f"{stage} keeps a distribution (w ≥ 0, Σ w = 1)",
+                f"row sums {total}, smallest entry {values.min():g}",
+                case.inputs(),
+            )
             compare(got, expected, tolerance, inputs=case.inputs(), how=how, dtype=dtype)
 
         return check
@@ -834,12 +846,20 @@ def _write_suite(candidate: Candidate, config: RunConfig) -> list[CheckResult]:
     how = f"{safety:g} × γ_5 (|M|(1 + w e) + w|a|) in {precision} + the same in float64"
 
     def written(case: WriteCase) -> NDArray[Any]:
-        got = call(
-            candidate,
-            case.inputs(),
-            *(_hand(a, precision) for a in (case.memory, case.weights, case.erase, case.add)),
+        got = np.asarray(
+            call(
+                candidate,
+                case.inputs(),
+                *(_hand(a, precision) for a in (case.memory, case.weights, case.erase, case.add)),
+            )
         )
-        return np.asarray(got)
+        require(
+            got.shape == case.memory.shape,
+            "output shape",
+            f"got shape {got.shape}, expected {case.memory.shape}",
+            case.inputs(),
+        )
+        return got
 
     def agrees(case: WriteCase) -> None:
         expected = ntm.write(case.memory, case.weights, case.erase, case.add)
