@@ -197,6 +197,30 @@ def convex_update_perturbation_holds() -> bool:
     return rule_dominates(rule, error, (_ez, _en, _eh), (_n, _h), (_z, w, _n, _h, _ez, _en, _eh))
 
 
+def slopes_are_even_and_peak_at_zero() -> bool:
+    r"""σ' and tanh' are even, peak at 0 (σ'(0) = 1/4, tanh'(0) = 1) and fall with |z|.
+
+    This justifies the check's Lipschitz constant on [z − e, z + e]: the slope at
+    the point of the interval nearest 0, max(|z| − e, 0). Proof: σ' = σ(1 − σ)
+    and σ'' = σ'(1 − 2σ) (identities checked below), with σ' > 0 and σ ≥ 1/2 for
+    z ≥ 0, so σ'' ≤ 0 there; tanh'' = −2 tanh · tanh' with tanh ≥ 0 for z ≥ 0.
+    Evenness: σ'(−z) = σ'(z) and tanh'(−z) = tanh'(z).
+    """
+    z = sympy.Symbol("z", real=True)
+    sigma = 1 / (1 + sympy.exp(-z))
+    d_sigma = sympy.diff(sigma, z)
+    d_tanh = sympy.diff(sympy.tanh(z), z)
+    identities = [
+        d_sigma - sigma * (1 - sigma),
+        sympy.diff(d_sigma, z) - d_sigma * (1 - 2 * sigma),
+        sympy.diff(d_tanh, z) + 2 * sympy.tanh(z) * d_tanh,
+        d_sigma.subs(z, -z) - d_sigma,
+        d_tanh.subs(z, -z) - d_tanh,
+    ]
+    peaks = [d_sigma.subs(z, 0) - SIGMOID_LIPSCHITZ, d_tanh.subs(z, 0) - TANH_LIPSCHITZ]
+    return all(sympy.simplify(e) == 0 for e in (*identities, *peaks))
+
+
 # --------------------------------------------------------------------------- step structure
 
 

@@ -47,9 +47,14 @@ def _compute(x: Any) -> Any:
 # --------------------------------------------------------------------------- discrete Hopfield
 
 
-def hopfield_update(*, ties_up: bool = True, synchronous: bool = False) -> Callable[..., Any]:
+def hopfield_update(
+    *, ties_up: bool = True, synchronous: bool = False, numpy_sign: bool = False
+) -> Callable[..., Any]:
     def update(state: Any, i: int, weights: Any) -> Any:
         s = state.copy()
+        if numpy_sign:
+            s[:, i] = np.sign(s @ weights[i])  # sign(0) = 0: neither tie rule
+            return s
         if synchronous:
             field = s @ weights.T
             return np.where(field >= 0, 1, -1).astype(state.dtype)
@@ -185,6 +190,13 @@ ZOO: list[tuple[str, Callable[..., list[CheckResult]], Callable[..., Any], str, 
         "asynchronous: only neuron i changes",
     ),
     (
+        "hopfield np.sign (0 on a tie)",
+        kit.check_hopfield_update,
+        hopfield_update(numpy_sign=True),
+        "hopfield_update.tie_rule",
+        "states stay ±1",
+    ),
+    (
         "hopfield diagonal kept",
         kit.check_hopfield_weights,
         hebbian(zero_diagonal=False),
@@ -298,3 +310,43 @@ def test_batch_dependent_addressing_breaks_batch_consistency() -> None:
 
     failed = _failed(kit.check_ntm_addressing(leaky, max_examples=EXAMPLES, seed=3))
     assert failed.get("ntm_addressing.batch_consistency") == "batch consistency"
+
+
+def test_position_dependent_content_addressing_breaks_permutation_equivariance() -> None:
+    """A content score biased by the slot index is not a function of the slots' contents."""
+    inner = ntm_address()
+
+    def positional(key: Any, memory: Any, *rest: Any) -> Any:
+        ramp = np.linspace(0.0, 1.0, memory.shape[-2], dtype=np.float64)[None, :, None]
+        return inner(key, (memory + ramp).astype(memory.dtype), *rest)
+
+    failed = _failed(kit.check_ntm_addressing(positional, max_examples=EXAMPLES, seed=3))
+    assert "ntm_addressing.permutation" in failed
+
+
+def test_modern_update_returning_nan_is_a_failure_not_a_crash() -> None:
+    """A NaN update fails the checks (energy law included) instead of crashing the suite."""
+
+    def nan_update(states: Any, patterns: Any, beta: float) -> Any:
+        return np.full_like(states, np.nan)
+
+    failed = _failed(kit.check_modern_hopfield(nan_update, max_examples=3))
+    assert failed.get("modern_hopfield.energy_law") == "energy never increases under the update"
+    assert failed.get("modern_hopfield.agrees") == "differs from the reference"
+
+
+@pytest.mark.parametrize(
+    ("check", "candidate"),
+    [
+        (kit.check_modern_hopfield, lambda states, patterns, beta: states[0]),
+        (kit.check_ntm_write, lambda memory, weights, erase, add: memory[0]),
+        (kit.check_ntm_addressing, lambda key, memory, *rest: memory[..., 0, 0]),
+    ],
+)
+def test_wrong_shape_is_a_named_failure(
+    check: Callable[..., list[CheckResult]], candidate: Callable[..., Any]
+) -> None:
+    """A result of the wrong shape fails every check by name instead of crashing the suite."""
+    results = check(candidate, max_examples=3)
+    assert results
+    assert all(r.outcome is Outcome.FAIL for r in results), [r.check for r in results]

@@ -68,6 +68,19 @@ def test_rule_check_rejects_a_rule_without_its_second_order_term() -> None:
     assert not rules.rule_dominates(weak, error, (ea, eb, u), (a, b), (a, b, ea, eb, u))
 
 
+def test_activation_slopes_justify_the_interval_lipschitz_constant() -> None:
+    """σ', tanh' even, maximal at 0 and decreasing in |z| (spec identities)."""
+    assert rules.slopes_are_even_and_peak_at_zero()
+
+
+def test_spec_unit_roundoffs_are_the_kits() -> None:
+    """The spec's u per precision is the one the kit evaluates with."""
+    from impl.testing.tolerances import unit_roundoff
+
+    for name, u in rules.UNIT_ROUNDOFF.items():
+        assert unit_roundoff(name) == float(u)
+
+
 def test_gamma_matches_higham() -> None:
     """γ_k = ku/(1 − ku) (Higham Lemma 3.1)."""
     u = sympy.Rational(1, 2**24)
@@ -461,3 +474,17 @@ def test_torch_module_adapter_names_what_it_cannot_check() -> None:
         from_torch_module(torch.nn.GRU(3, 4, num_layers=2), "gru")
     with pytest.raises(ValueError, match="batch_first=True"):
         from_torch_module(torch.nn.LSTM(3, 4, batch_first=True), "lstm")
+
+
+def test_wrong_shape_is_a_named_failure_in_every_check() -> None:
+    """A GRU returning (B, m) outputs without the step axis fails 'output shape', no crash."""
+    inner = numpy_gru()
+
+    def flat(x: Any, h0: Any, params: dict[str, Any]) -> Any:
+        out, h = inner(x, h0, params)
+        return out[-1], h
+
+    results = _run("gru", flat)
+    assert results
+    assert all(r.failure is not None for r in results)
+    assert {r.failure.law for r in results if r.failure} == {"output shape"}

@@ -3,9 +3,9 @@
 Shipped with the wheel (like ``numpy.testing`` and ``torch.testing``), so an
 engineer can point nndl8's checks at their own function after ``pip install``::
 
-    from impl.testing import check_sdpa
+    from impl.testing import check_sdpa, format_results
     results = check_sdpa(my_attention, precision="float32")  # PyTorch's SDPA signature
-    assert all(r.outcome.value == "pass" for r in results), results
+    print(format_results(results))  # one row per check; a report for each failure
 
 or from the shell: ``nndl8 conformance torch`` / ``nndl8 conformance jax`` /
 ``nndl8 conformance my_module:my_attention --kind sdpa --dtype bfloat16``.
@@ -20,9 +20,23 @@ Modules: ``strategies`` and ``tolerances`` (shared with nndl8's own tests),
 ``report`` (results and failure reports), ``registry`` (kinds, targets, expected
 differences), ``runner`` (the hypothesis driver), ``bounds`` (derived
 tolerances), ``attention`` (softmax, log-softmax, SDPA, multi-head checks),
-``torch_adapters``/``jax_adapters``/``layouts`` (adapters), ``cli``.
+``torch_adapters``/``jax_adapters``/``layouts`` (adapters), ``cli``;
+``recurrent`` (LSTM/GRU cells and sequences, PyTorch semantics) with
+``torch_recurrent`` (nn.LSTM/LSTMCell/GRU/GRUCell), ``memory`` (discrete and
+modern Hopfield, NTM addressing and write) with ``torch_memory``.
 """
 
+from impl.testing.attention import check_log_softmax, check_mha, check_sdpa, check_softmax
+from impl.testing.memory import (
+    check_hopfield_update,
+    check_hopfield_weights,
+    check_modern_hopfield,
+    check_modern_hopfield_energy,
+    check_ntm_addressing,
+    check_ntm_write,
+)
+from impl.testing.recurrent import check_gru, check_gru_cell, check_lstm, check_lstm_cell
+from impl.testing.references import MultiheadParameters
 from impl.testing.registry import (
     ExpectedDifference,
     Kind,
@@ -45,11 +59,26 @@ __all__ = [
     "ExpectedDifference",
     "Failure",
     "Kind",
+    "MultiheadParameters",
     "Outcome",
     "Precision",
     "RunConfig",
     "Target",
     "call",
+    "check_gru",
+    "check_gru_cell",
+    "check_hopfield_update",
+    "check_hopfield_weights",
+    "check_log_softmax",
+    "check_lstm",
+    "check_lstm_cell",
+    "check_mha",
+    "check_modern_hopfield",
+    "check_modern_hopfield_energy",
+    "check_ntm_addressing",
+    "check_ntm_write",
+    "check_sdpa",
+    "check_softmax",
     "compare",
     "format_results",
     "gamma",

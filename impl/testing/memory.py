@@ -140,6 +140,12 @@ def _hopfield_call(candidate: Candidate, case: HopfieldCase, precision: Precisio
         case.inputs(),
     )
     result: F64 = out.astype(np.float64)
+    require(
+        bool(np.all(np.abs(result) == 1)),
+        "states stay ±1",
+        f"the new state has entries {np.unique(result[np.abs(result) != 1])} (sign(0) = 0?)",
+        case.inputs(),
+    )
     return result
 
 
@@ -315,15 +321,27 @@ def _modern_update_reference(
     return value, safety * bound
 
 
-def _modern_call(candidate: Candidate, case: ModernCase, precision: Precision) -> NDArray[Any]:
-    got = call(
-        candidate,
-        case.inputs(),
-        _hand(case.states, precision),
-        _hand(case.patterns, precision),
-        case.beta,
+def _modern_call(
+    candidate: Candidate, case: ModernCase, precision: Precision, *, energy: bool = False
+) -> NDArray[Any]:
+    """The candidate's update (B, D), or its energy (B,) with ``energy``; shape checked."""
+    got = np.asarray(
+        call(
+            candidate,
+            case.inputs(),
+            _hand(case.states, precision),
+            _hand(case.patterns, precision),
+            case.beta,
+        )
     )
-    return np.asarray(got)
+    shape = case.states.shape[:-1] if energy else case.states.shape
+    require(
+        got.shape == shape,
+        "output shape",
+        f"got shape {got.shape}, expected {shape}",
+        case.inputs(),
+    )
+    return got
 
 
 def _modern_suite(candidate: Candidate, config: RunConfig) -> list[CheckResult]:
@@ -368,6 +386,12 @@ def _modern_suite(candidate: Candidate, config: RunConfig) -> list[CheckResult]:
         # The CCCP update never raises E (Ramsauer et al. 2020, Thm 1); our energy, the
         # candidate's update; tolerance: the energy's bound at the candidate's point.
         got = _modern_call(candidate, case, precision).astype(np.float64)
+        require(
+            got.shape == case.states.shape and bool(np.all(np.isfinite(got))),
+            "energy never increases under the update",
+            f"the update is not a finite array of shape {case.states.shape}: {got}",
+            case.inputs(),
+        )
         before = modern_hopfield.modern_hopfield_energy(case.states, case.patterns, beta=case.beta)
         after = modern_hopfield.modern_hopfield_energy(got, case.patterns, beta=case.beta)
         _, update_bound = _modern_update_reference(case, precision, safety)
@@ -457,13 +481,7 @@ def _energy_suite(candidate: Candidate, config: RunConfig) -> list[CheckResult]:
     how = _how(precision, "modern Hopfield energy: lse, ½ξᵀξ, β⁻¹log N, ½M²", safety)
 
     def energy(case: ModernCase) -> F64:
-        got = _modern_call(candidate, case, precision)
-        require(
-            got.shape == case.states.shape[:-1],
-            "output shape",
-            f"got shape {got.shape}, expected {case.states.shape[:-1]}",
-            case.inputs(),
-        )
+        got = _modern_call(candidate, case, precision, energy=True)
         result: F64 = got.astype(np.float64)
         return result
 
@@ -683,7 +701,14 @@ def _ntm_call(candidate: Candidate, case: AddressingCase, precision: Precision) 
         _hand(case.shift, precision),
         _hand(case.sharpening, precision),
     )
-    return np.asarray(got)
+    result = np.asarray(got)
+    require(
+        result.shape == case.previous.shape,
+        "output shape",
+        f"got shape {result.shape}, expected {case.previous.shape}",
+        case.inputs(),
+    )
+    return result
 
 
 def _addressing_suite(candidate: Candidate, config: RunConfig) -> list[CheckResult]:
@@ -698,16 +723,15 @@ def _addressing_suite(candidate: Candidate, config: RunConfig) -> list[CheckResu
             expected, bound = ntm_addressing_bound(case, precision)
             tolerance = safety * bound
             got = _ntm_call(candidate, case, precision)
-            values = got.astype(np.float64) if got.shape == expected.shape else None
-            if values is not None:
-                total = values.sum(axis=-1)
-                slack = tolerance.sum(axis=-1) + expected.shape[-1] * unit_roundoff(precision)
-                require(
-                    bool(np.all(values >= 0)) and bool(np.all(np.abs(total - 1) <= slack)),
-                    f"{stage} keeps a distribution (w ≥ 0, Σ w = 1)",
-                    f"row sums {total}, smallest entry {values.min():g}",
-                    case.inputs(),
-                )
+            values = got.astype(np.float64)  # shape checked by _ntm_call
+            total = values.sum(axis=-1)
+            slack = tolerance.sum(axis=-1) + expected.shape[-1] * unit_roundoff(precision)
+            require(
+                bool(np.all(values >= 0)) and bool(np.all(np.abs(total - 1) <= slack)),
+                f"{stage} keeps a distribution (w ≥ 0, Σ w = 1)",
+                f"row sums {total}, smallest entry {values.min():g}",
+                case.inputs(),
+            )
             compare(got, expected, tolerance, inputs=case.inputs(), how=how, dtype=dtype)
 
         return check
@@ -733,6 +757,32 @@ def _addressing_suite(candidate: Candidate, config: RunConfig) -> list[CheckResu
     run.check(
         "ntm_addressing.batch_consistency", _addressing_cases(precision, "all"), batch_consistency
     )
+
+    def permutation(case: AddressingCase) -> None:
+        # Content addressing (g = 1, shift δ_0, γ = 1) treats the slots as a set: permuting
+        # the memory's rows (and the previous weights) permutes the weights alike.
+        _, bound = ntm_addressing_bound(case, precision)
+        order = np.random.default_rng(0).permutation(case.memory.shape[-2])
+        permuted = AddressingCase(
+            case.key,
+            case.memory[:, order],
+            case.previous[:, order],
+            case.key_strength,
+            case.gate,
+            case.shift,
+            case.sharpening,
+        )
+        first = _ntm_call(candidate, case, precision).astype(np.float64)
+        compare(
+            _ntm_call(candidate, permuted, precision),
+            first[:, order],
+            2 * safety * bound[:, order],
+            inputs=case.inputs(),
+            how="permuted slots vs original: 2 × the addressing bound",
+            law="content addressing is permutation equivariant over the slots",
+        )
+
+    run.check("ntm_addressing.permutation", _addressing_cases(precision, "content"), permutation)
     return run.results
 
 
@@ -796,12 +846,20 @@ def _write_suite(candidate: Candidate, config: RunConfig) -> list[CheckResult]:
     how = f"{safety:g} × γ_5 (|M|(1 + w e) + w|a|) in {precision} + the same in float64"
 
     def written(case: WriteCase) -> NDArray[Any]:
-        got = call(
-            candidate,
-            case.inputs(),
-            *(_hand(a, precision) for a in (case.memory, case.weights, case.erase, case.add)),
+        got = np.asarray(
+            call(
+                candidate,
+                case.inputs(),
+                *(_hand(a, precision) for a in (case.memory, case.weights, case.erase, case.add)),
+            )
         )
-        return np.asarray(got)
+        require(
+            got.shape == case.memory.shape,
+            "output shape",
+            f"got shape {got.shape}, expected {case.memory.shape}",
+            case.inputs(),
+        )
+        return got
 
     def agrees(case: WriteCase) -> None:
         expected = ntm.write(case.memory, case.weights, case.erase, case.add)
@@ -857,7 +915,15 @@ _SUITES: dict[
     "ntm_addressing": (
         "candidate(key, memory, previous_weights, key_strength, gate, shift, sharpening) -> (B,N)",
         _addressing_suite,
-        ("content", "interpolation", "shift", "sharpening", "agrees", "batch_consistency"),
+        (
+            "content",
+            "interpolation",
+            "shift",
+            "sharpening",
+            "agrees",
+            "batch_consistency",
+            "permutation",
+        ),
     ),
     "ntm_write": (
         "candidate(memory (B,N,D), weights (B,N), erase (B,D), add (B,D)) -> (B,N,D)",

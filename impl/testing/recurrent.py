@@ -474,7 +474,30 @@ def _to_candidate(a: F64, precision: Precision) -> NDArray[Any]:
 def _call(
     candidate: Callable[..., Any], case: RecurrentCase, precision: Precision
 ) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any] | None]:
-    """Call the candidate in its convention; return (outputs (T, B, r), h_T, c_T or None)."""
+    """Call the candidate; return (outputs (T, B, r), h_T (B, r), c_T (B, m) or None).
+
+    A result of another shape fails the law "output shape" here, before any check
+    slices or broadcasts it.
+    """
+    outputs, h_t, c_t = _call_raw(candidate, case, precision)
+    s = case.shape
+    steps = 1 if case.kind.endswith("cell") else case.x.shape[0]
+    expected = [("output", outputs, (steps, s.batch, s.state_size)), ("h", h_t, case.h.shape)]
+    if c_t is not None and case.c is not None:
+        expected.append(("c", c_t, case.c.shape))
+    for name, array, shape in expected:
+        require(
+            array.shape == shape,
+            "output shape",
+            f"{name} has shape {array.shape}, expected {shape}",
+            case.inputs(),
+        )
+    return outputs, h_t, c_t
+
+
+def _call_raw(
+    candidate: Callable[..., Any], case: RecurrentCase, precision: Precision
+) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any] | None]:
     x = _to_candidate(case.x, precision)
     h = _to_candidate(case.h, precision)
     params = {k: _to_candidate(v, precision) for k, v in case.params.items()}
@@ -634,7 +657,8 @@ class RecurrentMargin:
     ``worst_ratio`` = max over all entries of |candidate − reference| / bound
     (≤ 1: the bound is honest); ``largest_error`` the largest |difference| seen;
     ``bound_at_largest`` the bound at that entry; ``factor`` =
-    bound_at_largest / largest_error (how loose the bound is where it matters most).
+    bound_at_largest / largest_error (how loose the bound is where it matters most);
+    ``error_at_worst``/``bound_at_worst``: the entry where error/bound is largest.
     """
 
     kind: str
@@ -643,6 +667,8 @@ class RecurrentMargin:
     worst_ratio: float
     largest_error: float
     bound_at_largest: float
+    error_at_worst: float = 0.0
+    bound_at_worst: float = 0.0
 
     @property
     def factor(self) -> float:
@@ -673,7 +699,7 @@ def recurrent_margins(
     the checks; one seeded Generator draws everything.
     """
     rng = np.random.default_rng(seed)
-    worst, largest, bound_there = 0.0, 0.0, 0.0
+    worst, largest, bound_there, error_worst, bound_worst = 0.0, 0.0, 0.0, 0.0, 0.0
     for _ in range(cases):
         m = int(rng.integers(1, 33))
         p = int(rng.integers(1, m)) if kind == "lstm" and m > 1 and rng.random() < 0.5 else 0
@@ -691,11 +717,19 @@ def recurrent_margins(
         bound, _, _ = sequence_bound(case, precision)
         error = np.abs(np.asarray(outputs, dtype=np.float64) - ref)
         ratio = error / bound
-        worst = max(worst, float(np.max(ratio)))
+        w = int(np.argmax(ratio))
+        if float(ratio.flat[w]) > worst:
+            worst, error_worst, bound_worst = (
+                float(ratio.flat[w]),
+                float(error.flat[w]),
+                float(bound.flat[w]),
+            )
         k = int(np.argmax(error))
         if float(error.flat[k]) > largest:
             largest, bound_there = float(error.flat[k]), float(bound.flat[k])
-    return RecurrentMargin(kind, precision, cases, worst, largest, bound_there)
+    return RecurrentMargin(
+        kind, precision, cases, worst, largest, bound_there, error_worst, bound_worst
+    )
 
 
 # --------------------------------------------------------------------------- suites

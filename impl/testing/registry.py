@@ -27,7 +27,7 @@ import importlib
 import importlib.util
 import shlex
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from impl.testing.tolerances import Precision, as_precision
@@ -93,7 +93,10 @@ class RunConfig:
     candidate in reports; ``command`` is the shell command that started the run
     (for "rerun:" lines); ``expected`` the declared differences; ``device`` where
     a framework adapter runs (``cpu``, ``cuda``); ``safety`` multiplies every
-    derived bound (see ``impl.testing.bounds.SAFETY_FACTOR``).
+    derived bound (see ``impl.testing.bounds.SAFETY_FACTOR``); ``restrictions``
+    narrow what is drawn to what a target's API accepts (e.g.
+    ``"value_dim=key_dim"`` for JAX's attention, whose values must have the
+    queries' width) — an API limit, not a numerical difference.
     """
 
     precision: Precision = "float64"
@@ -106,6 +109,7 @@ class RunConfig:
     expected: tuple[ExpectedDifference, ...] = ()
     device: str = "cpu"
     safety: float | None = None
+    restrictions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         as_precision(self.precision)
@@ -164,7 +168,9 @@ class Target:
 
     ``make(config)`` returns the candidate (a callable in the kind's convention
     on NumPy arrays); it may raise ``ImportError`` when the framework is missing.
-    ``layout`` is the layout the adapter presents (normally the kind's default).
+    ``layout`` is the layout the adapter presents (normally the kind's default);
+    ``restrictions`` (see ``RunConfig``); ``max_examples`` caps the examples per
+    check for a slow target (JAX compiles every new shape).
     """
 
     framework: str
@@ -174,7 +180,8 @@ class Target:
     expected: tuple[ExpectedDifference, ...] = ()
     precisions: tuple[str, ...] = ()
     layout: str = "BHLE"
-    options: dict[str, Any] = field(default_factory=dict)
+    restrictions: tuple[str, ...] = ()
+    max_examples: int | None = None
 
 
 _KINDS: dict[str, Kind] = {}

@@ -18,7 +18,7 @@ torch is imported lazily; without it ``make`` raises ``ImportError`` and the
 CLI reports the target as unavailable.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -210,6 +210,68 @@ for _kind in RECURRENT_KINDS:
             layout="TBE",
         )
     )
+
+
+def margin_rows(device: str, precision: str, cases: int, seed: int) -> Iterator[Any]:
+    """Rows for ``nndl8 conformance torch --margins`` (``impl.testing.margins.Row``).
+
+    One row per recurrent kind: torch's module against the bound × ``SAFETY_FACTOR``
+    (the table's convention), ``cases`` random cases of ``recurrent_margins``.
+    """
+    from impl.testing.margins import Margin, Row
+    from impl.testing.recurrent import SAFETY_FACTOR, recurrent_margins
+    from impl.testing.tolerances import as_precision
+
+    name = as_precision(precision)
+    for kind in RECURRENT_KINDS:
+        m = recurrent_margins(
+            TorchRecurrent(kind, name, device), kind, name, cases=cases, seed=seed
+        )
+        margin = Margin(
+            worst=m.worst_ratio / SAFETY_FACTOR,
+            error=m.error_at_worst,
+            tolerance=SAFETY_FACTOR * m.bound_at_worst,
+            largest_error=m.largest_error,
+            cases=cases,
+        )
+        yield Row("torch", name, kind, margin)
+    if name != "float32":
+        return
+    for inner in ("float16", "bfloat16"):  # planted: declared float32, computed lower
+        for kind in ("lstm", "gru"):
+            planted = _Downcast(TorchRecurrent(kind, inner, device), inner)
+            m = recurrent_margins(planted, kind, name, cases=max(cases // 2, 10), seed=seed)
+            margin = Margin(
+                worst=m.worst_ratio / SAFETY_FACTOR,
+                error=m.error_at_worst,
+                tolerance=SAFETY_FACTOR * m.bound_at_worst,
+                largest_error=m.largest_error,
+                cases=m.cases,
+            )
+            yield Row(f"torch in {inner}", name, kind, margin)
+
+
+class _Downcast:
+    """A module run in a lower precision, presented as float32 (a planted wrong kernel)."""
+
+    def __init__(self, inner: TorchRecurrent, precision: str) -> None:
+        self.inner = inner
+        self.dtype = np.dtype(np.float16) if precision == "float16" else _bfloat16()
+
+    def __call__(self, x: NDArray[Any], hx: Any, params: Mapping[str, NDArray[Any]]) -> Any:
+        def down(a: Any) -> Any:
+            return tuple(down(b) for b in a) if isinstance(a, tuple) else a.astype(self.dtype)
+
+        def up(a: Any) -> Any:
+            return tuple(up(b) for b in a) if isinstance(a, tuple) else a.astype(np.float32)
+
+        return up(self.inner(down(x), down(hx), {k: down(v) for k, v in params.items()}))
+
+
+def _bfloat16() -> np.dtype[Any]:
+    from impl.testing.tolerances import precision_dtype
+
+    return precision_dtype("bfloat16")
 
 
 def margins(argv: list[str] | None = None) -> int:
