@@ -69,6 +69,7 @@ def _e(sections: str, claim: str, *, exercise: str = "", runtime: Runtime = "ins
 
 
 CATALOGUE: dict[str, Entry] = {
+    "attention_backward": _e("8.2 8.3", "Gradients of softmax, log-sum-exp and scaled dot-product attention: dV = PᵀdO, dS = P ∘ (dP − rowsum(dO ∘ O))", runtime="seconds"),  # noqa: E501
     "continuous_hopfield_lyapunov": _e("8.6.1", "The continuous Hopfield energy never increases along τ du/dt = −u + W tanh(ku) + b", runtime="seconds"),  # noqa: E501
     "crf_attention_independent_limit": _e("8.2.1", "With zero pairwise potentials, CRF attention marginals are σ(θ_n(1) − θ_n(0))"),  # noqa: E501
     "crf_attention_marginals": _e("8.2.1", "Forward–backward gives the exact CRF attention marginals, equal to ∂ log Z/∂θ_n(1)"),  # noqa: E501
@@ -88,6 +89,7 @@ CATALOGUE: dict[str, Entry] = {
     "scaled_dot_product_variance": _e("8.2", "The scaled dot product qᵀk/√d_k has mean 0 and variance σ⁴", exercise="8-2", runtime="seconds"),  # noqa: E501
     "self_attention_complexity": _e("8.3", "Self-attention vs recurrence vs convolution: cost, sequential operations, path length", exercise="8-3"),  # noqa: E501
     "soft_attention_expectation": _e("8.2", "Soft attention is the expected input: Σ_n α_n x_n = E_{z∼α}[x_z]"),  # noqa: E501
+    "recurrent_backward": _e("6.5", "Gradients of one LSTM and one GRU step and backpropagation through time, derived from the cell equations", runtime="seconds"),  # noqa: E501
     "softmax_laws": _e("8.2", "Softmax weights are positive and sum to 1, are shift-invariant, Jacobian diag(α) − ααᵀ"),  # noqa: E501
     "softmax_saturation": _e("8.2", "With a unique maximum, the softmax Jacobian of softmax(t·s) tends to 0 as t → ∞", exercise="8-2"),  # noqa: E501
 }  # fmt: skip
