@@ -162,3 +162,95 @@ def bool_array(x: object, name: str) -> BoolArray:
     if not isinstance(x, np.ndarray) or x.dtype != np.bool_:
         raise TypeError(f"{name} must be a bool array, got {type(x).__name__}")
     return x
+
+
+# Hopfield family (helper B1; generic checks the Hopfield modules use — may move)
+
+
+def boolean(value: object, name: str) -> bool:
+    """Return ``value`` if it is a ``bool`` (or ``numpy.bool_``), else a TypeError.
+
+    Options such as ``allow_asymmetric`` are flags: a truthy string or 1 is refused,
+    not silently read as True.
+    """
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
+    return bool(value)
+
+
+def index(value: object, size: int, name: str) -> int:
+    """Return ``value`` as an ``int`` if it is an integer in [0, size), else raise.
+
+    Python and NumPy integers are accepted; ``bool``, floats and strings are a
+    TypeError (never ``int()``-coerced); out of range is a ValueError.
+    """
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an int index, got {type(value).__name__}")
+    if not 0 <= int(value) < size:
+        raise ValueError(f"{name} must be an index in [0, {size}), got {value}")
+    return int(value)
+
+
+def int_in_range(value: object, name: str, *, low: int, high: int, reason: str = "") -> int:
+    """Return ``value`` as an ``int`` if low ≤ value ≤ high, else raise (the limit stated).
+
+    For sizes and counts (sweeps, flips, patterns): ``bool``, floats and strings
+    are a TypeError; values outside the range a ValueError that names the range
+    and, for the upper limit, ``reason`` (e.g. why larger values are refused).
+    """
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    result = int(value)
+    if result < low:
+        raise ValueError(f"{name} must be at least {low}, got {result}")
+    if result > high:
+        because = f" ({reason})" if reason else ""
+        raise ValueError(f"{name} must be at most {high}{because}, got {result}")
+    return result
+
+
+def positive_real_in_dtype(
+    value: object, name: str, dtype: np.dtype[Any], *, reciprocal: bool = False
+) -> float:
+    """Return ``value`` if it is a positive real number that stays positive and finite in ``dtype``.
+
+    Checks the scalar in the dtype it will be used in: 1e39 is finite in float64
+    but inf in float32; 1e-50 is positive in float64 but 0 in float32. With
+    ``reciprocal`` the check also requires 1/value to be finite in ``dtype``
+    (β = 1e-320 is positive, but 1/β overflows even float64). Returns the value
+    as a Python float (rounded to ``dtype``).
+    """
+    as_float = positive_real(value, name)
+    info = np.finfo(dtype)
+    rounded = float(np.asarray(as_float, dtype=dtype))
+    if not math.isfinite(rounded):
+        raise ValueError(
+            f"{name} = {value} overflows {dtype}: it must be at most {float(info.max)}"
+        )
+    if rounded < float(info.tiny):
+        raise ValueError(
+            f"{name} = {value} is below the smallest normal {dtype} ({float(info.tiny)}); "
+            "it would lose all precision or round to 0"
+        )
+    if reciprocal and 1.0 / rounded > float(info.max):
+        raise ValueError(
+            f"{name} = {value} is so small that 1/{name} overflows {dtype}; "
+            f"it must be at least {1.0 / float(info.max)}"
+        )
+    return rounded
+
+
+def symmetric_matrix(matrix: FloatArray, name: str, *, tolerance: float, remedy: str) -> None:
+    """Raise unless |m_ij − m_ji| ≤ tolerance everywhere in the (..., M, M) ``matrix``.
+
+    The error names the largest asymmetry and its index; ``remedy`` says how to
+    opt out or symmetrise (the caller's words). ``tolerance = 0`` is exact symmetry.
+    """
+    asymmetry: FloatArray = np.abs(matrix - np.swapaxes(matrix, -1, -2))
+    if asymmetry.size and float(asymmetry.max()) > tolerance:
+        where = tuple(int(p) for p in np.unravel_index(int(asymmetry.argmax()), matrix.shape))
+        within = "" if tolerance == 0 else f" (tolerance {tolerance!r})"
+        raise ValueError(
+            f"{name} must be symmetric (w_ij = w_ji): largest |w_ij - w_ji| = "
+            f"{float(asymmetry.max())!r} at index {where}{within}; {remedy}"
+        )
