@@ -386,13 +386,13 @@ def test_capacity_bad_input_raises_clear_errors() -> None:
         measure_recall(0, n_neurons=50, load=0.1, rule="hebbian", n_trials=2)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="n_trials must be at least 2"):
         measure_recall(rng, n_neurons=50, load=0.1, rule="hebbian", n_trials=1)
-    with pytest.raises(ValueError, match="noise fraction must lie in"):
+    with pytest.raises(ValueError, match="fraction must lie in"):
         flip_bits(np.ones((2, 4)), 1.5, rng)
     with pytest.raises(ValueError, match="starts must have at least 3 axes"):
         recall(np.ones((2, 4)), np.zeros((4, 4)), rng=rng)
     with pytest.raises(ValueError, match="recall takes starts"):
         recall(np.ones((2, 3, 4)), np.zeros((3, 4, 4)), rng=rng)
-    with pytest.raises(ValueError, match="successes must lie"):
+    with pytest.raises(ValueError, match=r"successes must be at most 10 \(= trials\)"):
         wilson_interval(11, 10)
     with pytest.raises(ValueError, match="probability must lie"):
         student_t_quantile(0.1, 3)
