@@ -49,19 +49,38 @@ def same_dtype(**arrays: FloatArray) -> np.dtype[Any]:
 
 
 def bool_mask(mask: object, name: str, target_shape: tuple[int, ...]) -> BoolArray:
-    """Return ``mask`` if it is a boolean array broadcastable to ``target_shape``."""
+    """Return ``mask`` if it is a boolean array that broadcasts to ``target_shape`` unchanged.
+
+    A mask may have fewer or size-1 axes (it is broadcast), but it must not
+    enlarge the result: a mask whose broadcast with ``target_shape`` is larger
+    than ``target_shape`` would silently turn one call into a batch of calls,
+    so it is a ValueError. Lists and 0-d arrays are a TypeError (a 0-d mask
+    masks everything or nothing; pass ``None`` for "no mask").
+    """
     if not isinstance(mask, np.ndarray):
         raise TypeError(f"{name} must be a numpy bool array, got {type(mask).__name__}")
     if mask.dtype != np.bool_:
         raise TypeError(f"{name} must have dtype bool (True = may attend), got {mask.dtype}")
-    try:
-        np.broadcast_shapes(mask.shape, target_shape)
-    except ValueError:
-        raise ValueError(
-            f"{name} has shape {mask.shape}, which does not broadcast to the scores' shape "
-            f"{target_shape}"
-        ) from None
+    if mask.ndim == 0:
+        raise TypeError(f"{name} must have at least one axis, got a 0-d array (use None)")
+    broadcast_to_target(mask, name, target_shape, what="the scores' shape")
     return mask
+
+
+def broadcast_to_target(
+    x: np.ndarray[Any, Any], name: str, target_shape: tuple[int, ...], *, what: str
+) -> None:
+    """Raise unless ``x`` broadcasts to ``target_shape`` WITHOUT enlarging it."""
+    try:
+        shape = np.broadcast_shapes(x.shape, target_shape)
+    except ValueError:
+        shape = None
+    if shape != tuple(target_shape):
+        raise ValueError(
+            f"{name} has shape {x.shape}, which does not broadcast to {what} "
+            f"{tuple(target_shape)} (it may have fewer or size-1 axes, but must not "
+            "enlarge the result)"
+        )
 
 
 def feature_match(a_name: str, a: FloatArray, b_name: str, b: FloatArray) -> None:
@@ -162,6 +181,176 @@ def bool_array(x: object, name: str) -> BoolArray:
     if not isinstance(x, np.ndarray) or x.dtype != np.bool_:
         raise TypeError(f"{name} must be a bool array, got {type(x).__name__}")
     return x
+
+
+# Generic checks (helper A, issue 7): every module uses these; none keeps a private copy.
+
+ALLOCATION_LIMIT_BYTES = 2**31
+"""The largest single array a call may allocate (2 GiB): a size argument that would need more is
+refused with a ValueError naming it, rather than left to exhaust memory."""
+
+LOOP_LIMIT = 10**6
+"""The largest number of Python-level steps (output lengths, beam steps × width, sample counts)
+a call may run: beyond it a call would take minutes, so the size argument is refused."""
+
+
+def allocation(elements: int, dtype: np.dtype[Any], name: str, what: str) -> None:
+    """Raise naming ``name`` if ``elements`` entries of ``dtype`` exceed the allocation limit."""
+    needed = int(elements) * int(np.dtype(dtype).itemsize)
+    if needed > ALLOCATION_LIMIT_BYTES:
+        raise ValueError(
+            f"{name} asks for {what} of {needed / 2**30:.3g} GiB; at most "
+            f"{ALLOCATION_LIMIT_BYTES / 2**30:.3g} GiB is allowed (ALLOCATION_LIMIT_BYTES)"
+        )
+
+
+def size(
+    value: object, name: str, *, low: int = 1, high: int = LOOP_LIMIT, reason: str = ""
+) -> int:
+    """An integer size or count in [low, high]: ``int_in_range`` with the loop limit as default."""
+    return int_in_range(
+        value, name, low=low, high=high, reason=reason or "larger values would run for minutes"
+    )
+
+
+def real_in_dtype(
+    value: object,
+    name: str,
+    dtype: np.dtype[Any],
+    *,
+    low: float | None = None,
+    high: float | None = None,
+) -> float:
+    """Return a real scalar (Python or NumPy; not bool) that is finite in ``dtype`` and in range.
+
+    A value finite in float64 but infinite in float32 (1e39) is a ValueError
+    when ``dtype`` is float32. Returns the value rounded to ``dtype``.
+    """
+    as_float = finite_float(value, name)
+    with np.errstate(over="ignore"):
+        rounded = float(np.asarray(as_float, dtype=dtype))
+    if not math.isfinite(rounded):
+        raise ValueError(
+            f"{name} = {value} overflows {np.dtype(dtype)}: its magnitude must be at most "
+            f"{float(np.finfo(dtype).max)}"
+        )
+    if low is not None and rounded < low:
+        raise ValueError(f"{name} must be at least {low}, got {value}")
+    if high is not None and rounded > high:
+        raise ValueError(f"{name} must be at most {high}, got {value}")
+    return rounded
+
+
+def unit_interval(x: object, name: str, *, min_ndim: int = 0) -> FloatArray:
+    """Return ``x`` if it is a float array with every entry in [0, 1] (strengths, probabilities)."""
+    array = float_array(x, name, min_ndim=min_ndim)
+    if array.size and (float(array.min()) < 0 or float(array.max()) > 1):
+        raise ValueError(
+            f"{name} must lie in [0, 1], got values in [{float(array.min())}, {float(array.max())}]"
+        )
+    return array
+
+
+def distribution(
+    x: object, name: str, *, allow_zero_rows: bool = False, tolerance: float | None = None
+) -> FloatArray:
+    """Return ``x`` if every row (last axis) is non-negative and sums to 1 (or 0 if allowed).
+
+    ``tolerance`` defaults to N·eps of the dtype (the rounding of an N-term sum).
+    """
+    array = float_array(x, name, min_ndim=1)
+    if array.shape[-1] == 0:
+        raise ValueError(f"{name} must have at least one entry per row, got shape {array.shape}")
+    if (array < 0).any():
+        raise ValueError(f"{name} must be non-negative (a probability distribution)")
+    totals: FloatArray = array.sum(axis=-1, dtype=np.float64)
+    tol = array.shape[-1] * float(np.finfo(array.dtype).eps) if tolerance is None else tolerance
+    ok = np.abs(totals - 1) <= tol
+    if allow_zero_rows:
+        ok = ok | (totals == 0)
+    if not ok.all():
+        worst = float(totals.ravel()[int(np.argmax(~ok.ravel()))])
+        allowed = "1 (or 0 for a fully masked row)" if allow_zero_rows else "1"
+        raise ValueError(
+            f"each row of {name} must sum to {allowed}, found a row summing to {worst}"
+        )
+    return array
+
+
+def index_array(
+    x: object, name: str, size: int, *, min_ndim: int = 1, allow_no_index: bool = False
+) -> IntArray:
+    """Return ``x`` as an intp array if it is an integer ndarray with entries in [0, size).
+
+    Floats, bools and lists are a TypeError (never coerced). With
+    ``allow_no_index`` the entry −1 ("nothing selected") is allowed too.
+    """
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{name} must be a numpy integer array, got {type(x).__name__}")
+    if x.dtype.kind not in "iu":
+        raise TypeError(f"{name} must have an integer dtype, got {x.dtype}")
+    if x.ndim < min_ndim:
+        raise ValueError(f"{name} must have at least {min_ndim} axes, got shape {x.shape}")
+    low = -1 if allow_no_index else 0
+    if x.size and (int(x.min()) < low or int(x.max()) >= size):
+        raise ValueError(
+            f"{name} must lie in [{low}, {size - 1}] (indices into {size} entries), "
+            f"got values in [{int(x.min())}, {int(x.max())}]"
+        )
+    result: IntArray = x.astype(np.intp)
+    return result
+
+
+def callable_(value: object, name: str) -> Any:
+    """Return ``value`` if it is callable (a user score function), else a TypeError."""
+    if not callable(value):
+        raise TypeError(f"{name} must be callable, got {type(value).__name__}")
+    return value
+
+
+def returned_array(
+    result: object, name: str, *, shape: tuple[int, ...], dtype: np.dtype[Any]
+) -> FloatArray:
+    """Check what a user callable ``name`` returned: a finite float array of ``shape``, ``dtype``.
+
+    ``-inf`` entries are allowed (a score of −inf means "masked", as in
+    ``impl.softmax``); NaN and +inf are a ValueError naming the callable.
+    """
+    if not isinstance(result, np.ndarray):
+        raise TypeError(f"{name} must return a numpy array, returned {type(result).__name__}")
+    if result.dtype != dtype:
+        raise TypeError(f"{name} returned dtype {result.dtype}, expected {np.dtype(dtype)}")
+    if result.shape != tuple(shape):
+        raise ValueError(f"{name} returned shape {result.shape}, expected {tuple(shape)}")
+    if np.isnan(result).any() or np.isposinf(result).any():
+        raise ValueError(f"{name} returned NaN or +inf scores")
+    return result
+
+
+def pair(value: object, name: str) -> tuple[object, object]:
+    """Unpack a 2-tuple (e.g. an LSTM state (h, c)), or raise naming the argument."""
+    if not isinstance(value, tuple) or len(value) != 2:
+        raise TypeError(f"{name} must be a tuple of two arrays, got {type(value).__name__}")
+    return value[0], value[1]
+
+
+def finite_result(x: FloatArray, name: str, safe: str) -> FloatArray:
+    """Raise naming ``name`` if an intermediate ``x`` overflowed; ``safe`` states the safe range."""
+    if not np.isfinite(x).all():
+        raise ValueError(f"{name} is too large: an intermediate overflowed {x.dtype}; {safe}")
+    return x
+
+
+def frozen(x: FloatArray) -> FloatArray:
+    """A private, read-only copy of ``x`` (parameter containers keep these).
+
+    An in-place edit of the container's array then raises NumPy's
+    "assignment destination is read-only"; to change a parameter, build a new
+    container (``dataclasses.replace`` re-runs the checks).
+    """
+    copy: FloatArray = np.array(x, copy=True)
+    copy.setflags(write=False)
+    return copy
 
 
 # Hopfield family (helper B1; generic checks the Hopfield modules use — may move)
