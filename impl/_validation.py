@@ -376,7 +376,7 @@ def index(value: object, size: int, name: str) -> int:
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
         raise TypeError(f"{name} must be an int index, got {type(value).__name__}")
     if not 0 <= int(value) < size:
-        raise ValueError(f"{name} must be an index in [0, {size}), got {value}")
+        raise ValueError(f"{name} must be in [0, {size}) (an index), got {value}")
     return int(value)
 
 
@@ -443,3 +443,17 @@ def symmetric_matrix(matrix: FloatArray, name: str, *, tolerance: float, remedy:
             f"{name} must be symmetric (w_ij = w_ji): largest |w_ij - w_ji| = "
             f"{float(asymmetry.max())!r} at index {where}{within}; {remedy}"
         )
+
+
+# Memory networks (helper B2; generic checks the memory modules use — may move)
+
+
+def float_dtype(dtype: object, name: str = "dtype") -> np.dtype[Any]:
+    """Return ``np.dtype(dtype)`` if it is float32 or float64, else a TypeError naming ``name``."""
+    try:
+        chosen: np.dtype[Any] = np.dtype(dtype)  # type: ignore[call-overload]
+    except TypeError:
+        raise TypeError(f"{name} must be float32 or float64, got {dtype!r}") from None
+    if chosen not in (np.float32, np.float64):
+        raise TypeError(f"{name} must be float32 or float64, got {chosen}")
+    return chosen

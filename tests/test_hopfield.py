@@ -662,7 +662,7 @@ def test_hopfield_rejects_bad_order_and_options() -> None:
         hop.run_to_fixed_point(state, weights, mode="parallel", order=[0, 1, 2])  # type: ignore[arg-type]  # bad on purpose
     with pytest.raises(ValueError, match="synchronous mode takes neither"):
         hop.run_to_fixed_point(state, weights, mode="synchronous", order=[0, 1, 2])
-    with pytest.raises(ValueError, match=r"i must be an index in \[0, 3\)"):
+    with pytest.raises(ValueError, match=r"i must be in \[0, 3\)"):
         hop.update_neuron(state, 3, weights)
     with pytest.raises(ValueError, match="max_sweeps must be at least 1"):
         hop.run_to_fixed_point(state, weights, order=[0, 1, 2], max_sweeps=0)

@@ -291,7 +291,7 @@ def test_modern_hopfield_bad_input() -> None:
         modern_hopfield_update(np.ones((4, 2)), np.ones((3, 3, 2)), beta=1.0)
     with pytest.raises(ValueError, match="index must be in"):
         one_step_retrieval_error_bound(np.ones(2), X, 3, beta=1.0)
-    with pytest.raises(ValueError, match="max_iterations must be positive"):
+    with pytest.raises(ValueError, match="max_iterations must be at least 1"):
         modern_hopfield_retrieve(np.ones(2), X, beta=1.0, max_iterations=0)
 
 
