@@ -15,12 +15,15 @@ from impl._typing import BoolArray, FloatArray, IntArray
 T = TypeVar("T")
 
 
-def float_array(x: object, name: str, *, min_ndim: int = 0, allow_inf: bool = False) -> FloatArray:
+def float_array(
+    x: object, name: str, *, min_ndim: int = 0, allow_inf: bool = False, nonempty: bool = False
+) -> FloatArray:
     """Return ``x`` if it is a float32/float64 ndarray without NaN, else raise.
 
     ``min_ndim`` is the least number of axes (e.g. 2 for ``(..., N, D)``).
     ``+inf``/``-inf`` are rejected unless ``allow_inf`` (softmax logits allow
-    ``-inf`` as "masked"; see ``impl.softmax``).
+    ``-inf`` as "masked"; see ``impl.softmax``). With ``nonempty`` a zero-size
+    axis is a ValueError.
     """
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{name} must be a numpy float32 or float64 array, got {type(x).__name__}")
@@ -28,6 +31,8 @@ def float_array(x: object, name: str, *, min_ndim: int = 0, allow_inf: bool = Fa
         raise TypeError(f"{name} must have dtype float32 or float64, got {x.dtype}")
     if x.ndim < min_ndim:
         raise ValueError(f"{name} must have at least {min_ndim} axes, got shape {x.shape}")
+    if nonempty and x.size == 0:
+        raise ValueError(f"{name} must not have a zero-size axis, got shape {x.shape}")
     if np.isnan(x).any():
         raise ValueError(f"{name} contains NaN")
     if not allow_inf and np.isinf(x).any():
@@ -353,6 +358,16 @@ def frozen(x: FloatArray) -> FloatArray:
     return copy
 
 
+def frozen_fields(container: object, **arrays: FloatArray | None) -> None:
+    """Store read-only private copies of ``arrays`` on a frozen dataclass ``container``.
+
+    For ``__post_init__``: after the checks, each named field is replaced by
+    ``frozen(array)`` (``None`` stays ``None``), so later in-place edits raise.
+    """
+    for field, array in arrays.items():
+        object.__setattr__(container, field, None if array is None else frozen(array))
+
+
 # Hopfield family (helper B1; generic checks the Hopfield modules use — may move)
 
 
@@ -457,3 +472,18 @@ def float_dtype(dtype: object, name: str = "dtype") -> np.dtype[Any]:
     if chosen not in (np.float32, np.float64):
         raise TypeError(f"{name} must be float32 or float64, got {chosen}")
     return chosen
+
+
+def seal(record: object) -> None:
+    """Make every ndarray field of a freshly built result record read-only, in place.
+
+    For records whose arrays the impl function has just created (never the
+    caller's arrays): no copy is needed, and the record cannot be edited later.
+    """
+    for value in vars(record).values():
+        if isinstance(value, np.ndarray):
+            value.setflags(write=False)
+        elif isinstance(value, tuple):
+            for item in value:
+                if isinstance(item, np.ndarray):
+                    item.setflags(write=False)

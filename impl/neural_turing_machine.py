@@ -389,6 +389,9 @@ class AddressingStages:
     shifted: FloatArray
     weights: FloatArray
 
+    def __post_init__(self) -> None:
+        check.seal(self)  # fresh arrays of the addressing kernels, made read-only
+
 
 def _stages(
     k: FloatArray,
@@ -777,6 +780,9 @@ class StepResult:
     read_weights: FloatArray
     write_weights: FloatArray
     memory: FloatArray
+
+    def __post_init__(self) -> None:
+        check.seal(self)  # fresh arrays of the step's kernels, made read-only
 
 
 def _head_fits(head: HeadParameters, name: str, m: FloatArray) -> None:

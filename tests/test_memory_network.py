@@ -437,14 +437,25 @@ def test_memn2n_parameter_count_matches_spec(tying: mn.Tying, temporal: bool) ->
 
 
 def test_memn2n_tying_is_what_forward_uses() -> None:
-    """Adjacent tying is real: changing C^1 in place changes A^2's contribution (same array)."""
+    """Adjacent tying is real: C^1 and A^2 are one (read-only) array, also after the
+    container's private copy; an in-place edit raises (issue 7, class 1) and
+    ``dataclasses.replace`` re-runs the checks."""
     p = mn.MemN2NParameters.initialize(
         np.random.default_rng(1), vocabulary_size=5, embedding_dim=3, hops=2
     )
     assert p.key_embeddings[1] is p.value_embeddings[0]
-    before = p.key_embeddings[1].copy()
-    p.value_embeddings[0][1] += 1.0
-    assert not np.array_equal(p.key_embeddings[1], before)
+    with pytest.raises(ValueError, match="read-only"):
+        p.value_embeddings[0][1] += 1.0
+    shared = p.value_embeddings[0] + 1.0
+    changed = replace(
+        p, key_embeddings=(p.key_embeddings[0], shared), value_embeddings=(shared, p.output)
+    )
+    assert changed.key_embeddings[1] is changed.value_embeddings[0]
+    assert not np.array_equal(changed.key_embeddings[1], p.key_embeddings[1])
+    nan = p.output.copy()
+    nan[1, 0] = np.nan
+    with pytest.raises(ValueError, match="output contains NaN"):
+        replace(p, output=nan)
 
 
 # --- read-only memory, batching, dtypes ----------------------------------------------------
@@ -546,7 +557,7 @@ def test_memn2n_bad_input_rejected() -> None:
         )
     with pytest.raises(TypeError, match="Generator"):
         mn.MemN2NParameters.initialize(0, vocabulary_size=5, embedding_dim=3, hops=2)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="num_words must be positive"):
+    with pytest.raises(ValueError, match="num_words must be at least 1"):
         mn.position_encoding(0, 3)
 
 
