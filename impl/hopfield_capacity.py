@@ -62,6 +62,14 @@ except for the rare intermediate recalls; 0.9 (5% wrong bits) sits between them.
 """
 
 
+def _storage_rule(value: object, name: str) -> Callable[[FloatArray], FloatArray]:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str naming a storage rule, got {type(value).__name__}")
+    if value not in STORAGE_RULES:
+        raise ValueError(f"{name} must be one of {sorted(STORAGE_RULES)}, got {value!r}")
+    return STORAGE_RULES[value]
+
+
 def storage_rule(name: object) -> Callable[[FloatArray], FloatArray]:
     """Return the storage function called ``name`` (one of ``STORAGE_RULES``).
 
@@ -69,11 +77,7 @@ def storage_rule(name: object) -> Callable[[FloatArray], FloatArray]:
     Raises ``TypeError`` for a non-string and ``ValueError`` naming the known
     rules for an unknown name.
     """
-    if not isinstance(name, str):
-        raise TypeError(f"rule must be a str naming a storage rule, got {type(name).__name__}")
-    if name not in STORAGE_RULES:
-        raise ValueError(f"rule must be one of {sorted(STORAGE_RULES)}, got {name!r}")
-    return STORAGE_RULES[name]
+    return _storage_rule(name, "name")
 
 
 def patterns_for_load(load: object, n_neurons: object) -> int:
@@ -122,6 +126,8 @@ def random_patterns(
 
 
 def _float_dtype(dtype: object) -> np.dtype[Any]:
+    if dtype is None:  # Note: np.dtype(None) is float64; None is refused, not defaulted
+        raise TypeError("dtype must be float32 or float64, got None")
     try:
         kind: np.dtype[Any] = np.dtype(dtype)  # type: ignore[call-overload]  # any object
     except TypeError:
@@ -150,19 +156,37 @@ def flip_bits(patterns: FloatArray, fraction: object, rng: np.random.Generator) 
     return flipped
 
 
+def _two_sign_arrays(
+    a: object, a_name: str, b: object, b_name: str, *, min_ndim: int = 1
+) -> tuple[FloatArray, FloatArray]:
+    s = check.plus_minus_one_array(a, a_name, min_ndim=min_ndim)
+    x = check.plus_minus_one_array(b, b_name, min_ndim=min_ndim)
+    check.same_dtype(**{a_name: s, b_name: x})
+    if s.shape[-1] != x.shape[-1]:
+        raise ValueError(f"{a_name} has {s.shape[-1]} neurons, {b_name} has {x.shape[-1]}")
+    try:
+        np.broadcast_shapes(s.shape, x.shape)
+    except ValueError:
+        raise ValueError(f"{a_name} {s.shape} and {b_name} {x.shape} do not broadcast") from None
+    return s, x
+
+
+def _overlap(s: FloatArray, x: FloatArray) -> FloatArray:
+    m: FloatArray = np.mean(s * x, axis=-1)
+    return m
+
+
 def overlap(states: FloatArray, patterns: FloatArray) -> FloatArray:
     r"""Overlap m = (1/M) Σ_i s_i x_i of states with patterns (1 = equal, −1 = negated).
 
     Book: §8.6.1 (retrieval quality; the order parameter of the capacity theory).
-    Shapes: states (..., M), patterns (..., M), broadcast -> (...,).
+    Shapes: states (..., M), patterns (..., M), broadcast -> (...,); M ≥ 1
+    (the mean over no neurons is undefined: a ``ValueError``).
     """
-    s = check.plus_minus_one_array(states, "states")
-    x = check.plus_minus_one_array(patterns, "patterns")
-    check.same_dtype(states=s, patterns=x)
-    if s.shape[-1] != x.shape[-1]:
-        raise ValueError(f"states has {s.shape[-1]} neurons, patterns has {x.shape[-1]}")
-    m: FloatArray = np.mean(s * x, axis=-1)
-    return m
+    s, x = _two_sign_arrays(states, "states", patterns, "patterns")
+    if s.shape[-1] == 0:
+        raise ValueError("states and patterns must have at least one neuron (M ≥ 1)")
+    return _overlap(s, x)
 
 
 @dataclass(frozen=True)
@@ -397,17 +421,35 @@ def summarise_recalls(
 ) -> RecallStatistics:
     """Statistics of T·K recalls: final states (T, K, M) against the recalled patterns (T, K, M).
 
-    Book: §8.6.1 (retrieval quality). Needs T ≥ 2 for the interval over trials.
+    Book: §8.6.1 (retrieval quality). Needs T ≥ 2 for the interval over trials,
+    K ≥ 1 and M ≥ 1; ``converged`` is a bool (T, K) array; ``rule`` a storage
+    rule's name, ``load`` in (0, 1), ``n_patterns`` ≥ 1, ``noise_fraction`` in
+    [0, 1], ``sweeps`` ≥ 0 (labels copied into the record, checked here).
     """
-    overlaps = overlap(final_states, recalled)  # (T, K)
-    if overlaps.ndim != 2:
+    s, x = _two_sign_arrays(final_states, "final_states", recalled, "recalled", min_ndim=3)
+    if s.ndim != 3 or s.shape != x.shape or 0 in s.shape:
         raise ValueError(
-            f"final_states and recalled must have shape (T, K, M), got {final_states.shape}"
+            f"final_states and recalled must have one non-empty shape (T, K, M), got "
+            f"{s.shape} and {x.shape}"
         )
+    _storage_rule(rule, "rule")
+    load = check.finite_float(load, "load")
+    if not 0 < load < 1:
+        raise ValueError(f"load must lie in (0, 1), got {load}")
+    n_patterns = check.positive_int(n_patterns, "n_patterns")
+    noise_fraction = _noise_fraction(noise_fraction, "noise_fraction")
+    sweeps = check.int_in_range(sweeps, "sweeps", low=0, high=MAX_RECALL_SWEEPS)
     check.bool_array(converged, "converged")
+    if converged.shape != s.shape[:-1]:
+        raise ValueError(
+            f"converged must have shape (T, K) = {s.shape[:-1]}, got {converged.shape}"
+        )
+    overlaps = _overlap(s, x)  # (T, K)
     trials, k = overlaps.shape
     if trials < 2:
-        raise ValueError(f"need at least 2 trials for a confidence interval, got {trials}")
+        raise ValueError(
+            f"final_states: need at least 2 trials for a confidence interval, got {trials}"
+        )
     per_trial: FloatArray = overlaps.mean(axis=-1)
     mean = float(per_trial.mean())
     spread = float(per_trial.std(ddof=1)) / math.sqrt(trials)
@@ -416,9 +458,9 @@ def summarise_recalls(
     retrieved = int(np.count_nonzero(overlaps >= RETRIEVAL_OVERLAP))
     recalls = trials * k
     return RecallStatistics(
-        rule=rule,
-        load=float(load),
-        n_neurons=final_states.shape[-1],
+        rule=str(rule),
+        load=load,
+        n_neurons=s.shape[-1],
         n_patterns=n_patterns,
         n_trials=trials,
         recalls_per_trial=k,
@@ -467,7 +509,7 @@ def measure_recall(
     trials); 0 < load < 1 (``patterns_for_load``); noise fractions in [0, 1].
     """
     generator = check.generator(rng)
-    store = storage_rule(rule)
+    store = _storage_rule(rule, "rule")
     m = check.int_in_range(
         n_neurons,
         "n_neurons",
@@ -526,8 +568,13 @@ def critical_load(loads: FloatArray, fractions: FloatArray, *, level: float = 0.
     curve never falls below ``level`` on the grid (or starts below it).
     """
     level = check.finite_float(level, "level")
+    if not 0 <= level <= 1:
+        raise ValueError(f"level must lie in [0, 1] (a fraction), got {level}")
     a = check.float_array(loads, "loads", min_ndim=1)
     f = check.float_array(fractions, "fractions", min_ndim=1)
+    check.same_dtype(loads=a, fractions=f)
+    if np.any((f < 0) | (f > 1)):
+        raise ValueError("fractions must lie in [0, 1]")
     if a.shape != f.shape or a.ndim != 1:
         raise ValueError(f"loads {a.shape} and fractions {f.shape} must be equal 1-d shapes")
     if np.any(np.diff(a) <= 0):

@@ -168,7 +168,7 @@ def inverse_temperature_score(beta: float) -> ScoreFunction:
     query's dtype, when it is called (a β of 1e39 overflows float32). Scores that
     overflow are a ``ValueError`` naming ``query`` and ``keys``.
     """
-    b = check.positive_real(beta, "beta")
+    b = check.positive_real_in_dtype(beta, "beta", np.dtype(np.float64), reciprocal=True)
 
     def score(query: FloatArray, keys: FloatArray) -> FloatArray:
         scale = check.positive_real_in_dtype(b, "beta", query.dtype)
@@ -275,7 +275,7 @@ def modern_hopfield_retrieve(
     tol = (
         4.0 * math.sqrt(float(np.finfo(xi.dtype).eps)) * max(1.0, largest)
         if tolerance is None
-        else check.positive_real(tolerance, "tolerance")
+        else check.positive_real_in_dtype(tolerance, "tolerance", xi.dtype)
     )
     current = np.broadcast_to(xi, (*batch, xi.shape[-1]))
     z = _overlaps(X, current)
@@ -311,7 +311,10 @@ def pattern_separation(patterns: FloatArray, states: FloatArray | None = None) -
     xi = X if states is None else check.float_array(states, "states", min_ndim=2)
     check.same_dtype(patterns=X, states=xi)
     if xi.shape[-2:] != X.shape[-2:]:
-        raise ValueError(f"states must be (..., N, D) = {X.shape[-2:]}, got {xi.shape}")
+        raise ValueError(
+            f"states must be (..., N, D) like patterns {X.shape}: one state per pattern, "
+            f"got states {xi.shape}"
+        )
     try:
         np.broadcast_shapes(xi.shape[:-2], X.shape[:-2])
     except ValueError:

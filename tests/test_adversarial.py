@@ -121,7 +121,7 @@ FAMILY_OF_MODULE: dict[str, str] = {
 SKIPPED_MODULES = frozenset({"testing", "cli"})
 """``impl.testing`` (the conformance kit, tested by its own tests) and the CLI."""
 
-PENDING_FAMILIES = frozenset({"attention", "hopfield", "memory"})
+PENDING_FAMILIES = frozenset({"attention", "memory"})
 """Families whose case files are still being written: reported as xfail (strict=False).
 
 B1 removes "hopfield" and B2 removes "memory" from this set once their case

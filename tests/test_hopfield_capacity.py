@@ -369,10 +369,12 @@ def test_measure_recall_low_load_recalls_stored_patterns() -> None:
 def test_capacity_bad_input_raises_clear_errors() -> None:
     """Unknown rule, load outside (0, 1) or too small, non-Generator, one trial: clear errors."""
     rng = np.random.default_rng(0)
-    with pytest.raises(ValueError, match="rule must be one of"):
+    with pytest.raises(ValueError, match="name must be one of"):
         storage_rule("oja")
-    with pytest.raises(TypeError, match="rule must be a str"):
+    with pytest.raises(TypeError, match="name must be a str"):
         storage_rule(3)
+    with pytest.raises(ValueError, match="rule must be one of"):  # the caller's word
+        measure_recall(rng, n_neurons=50, load=0.1, rule="oja", n_trials=2)
     for load in (0.0, -0.1, 1.0, 1.5):
         with pytest.raises(ValueError, match="load must"):
             patterns_for_load(load, 100)
