@@ -174,7 +174,7 @@ def finite_float(value: object, name: str) -> float:
     return result
 
 
-def instance(value: T, cls: type[T], name: str) -> T:
+def instance(value: object, cls: type[T], name: str) -> T:
     """Return ``value`` if it is a ``cls`` (e.g. a parameter container), else a TypeError."""
     if not isinstance(value, cls):
         raise TypeError(f"{name} must be a {cls.__name__}, got {type(value).__name__}")
