@@ -234,22 +234,26 @@ def recall(
         high=MAX_RECALL_SWEEPS,
         reason="symmetric networks converge within far fewer sweeps",
     )
-    x = check.plus_minus_one_array(starts, "starts", min_ndim=3)
-    W = check.float_array(weights, "weights", min_ndim=3)
-    if x.ndim != 3 or W.ndim != 3 or W.shape[0] != x.shape[0]:
-        raise ValueError(
-            f"recall takes starts (T, K, M) and weights (T, M, M), got starts {x.shape}, "
-            f"weights {W.shape}"
-        )
-    # Checked once here (symmetry, zero diagonal, overflow, dtypes); the sweeps trust it.
+    # Checked once here (±1 starts, symmetry, zero diagonal, overflow, dtypes); the sweeps
+    # trust it. Network t serves the K starts of trial t: weights (T, 1, M, M).
+    raw: object = weights
+    per_trial = raw[:, None] if isinstance(raw, np.ndarray) and raw.ndim == 3 else raw
     net = hopfield._network(
-        x,
-        W[:, None, :, :],
+        starts,
+        per_trial,
         None,
         allow_asymmetric=False,
         allow_nonzero_diagonal=False,
         state_name="starts",
     )
+    x = net.s
+    if x.ndim < 3:
+        raise ValueError(f"starts must have at least 3 axes (T, K, M), got shape {x.shape}")
+    if x.ndim != 3 or net.W.ndim != 4 or net.W.shape[0] != x.shape[0]:
+        raise ValueError(
+            f"recall takes starts (T, K, M) and weights (T, M, M), got starts {x.shape}, "
+            f"weights {np.shape(weights)}"
+        )
     dynamics = hopfield._flatten(net)  # item t·K + k runs network t
     m = x.shape[-1]
     final: FloatArray = x.reshape(-1, m).copy()

@@ -3,6 +3,7 @@
 Book: §8.6.1 (energy, update rule, Hebbian storage) and exercise 8-6.
 """
 
+import inspect
 import math
 from fractions import Fraction
 from typing import Any
@@ -234,6 +235,62 @@ def test_tie_rule_is_exact_in_every_update_mode(dtype: Any) -> None:
                 _exact_sign(exact, exact_bias, row, i) for i in range(m)
             ]
     assert ties > 500, f"only {ties} exact ties: the test would not exercise the tie rule"
+
+
+def _count_validation_calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Wrap every public check of impl._validation with a counter (issue 7: check once)."""
+    from impl import _validation
+
+    counts: dict[str, int] = {}
+    for name, function in vars(_validation).items():
+        if name.startswith("_") or not inspect.isfunction(function):
+            continue
+        if function.__module__ != _validation.__name__:
+            continue
+
+        def counted(*args: Any, __name: str = name, __f: Any = function, **kwargs: Any) -> Any:
+            counts[__name] = counts.get(__name, 0) + 1
+            return __f(*args, **kwargs)
+
+        monkeypatch.setattr(_validation, name, counted)
+    return counts
+
+
+@pytest.mark.parametrize("mode", ["asynchronous", "synchronous"])
+def test_run_to_fixed_point_validates_once(mode: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 7/11: a run checks its arguments once, however many sweeps it takes.
+
+    The O(M²) symmetry check (``_validation.symmetric_matrix``) and the ±1 check
+    run once per run_to_fixed_point call, not once per sweep: a 2-cycle of the
+    synchronous dynamics is run for 40 steps (cycle detection off by a random-
+    order-free anti-ferromagnet) and an asynchronous run for several sweeps.
+    """
+    m = 40
+    weights = -(np.ones((m, m)) - np.eye(m)) / m  # all-to-all inhibition
+    state = np.where(np.arange(m) < m // 2 + 3, 1.0, -1.0)
+    counts = _count_validation_calls(monkeypatch)
+    if mode == "synchronous":
+        run = hop.run_to_fixed_point(state, weights, mode="synchronous", max_sweeps=40)
+    else:
+        run = hop.run_to_fixed_point(state, weights, rng=np.random.default_rng(0), max_sweeps=40)
+    assert run.sweeps >= 1
+    assert counts.get("symmetric_matrix") == 1, counts
+    assert counts.get("plus_minus_one_array") == 1, counts
+    assert max(counts.values()) <= 2, counts  # nothing is checked per sweep
+
+
+def test_recall_validates_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 7/11: batched recall checks starts and weights once, for all its sweeps."""
+    from impl.hopfield_capacity import recall
+
+    rng = np.random.default_rng(3)
+    patterns = rng.choice([-1.0, 1.0], size=(3, 12, 60))  # load 0.2: many sweeps
+    weights = hop.hebbian_weights(patterns)
+    counts = _count_validation_calls(monkeypatch)
+    result = recall(patterns, weights, rng=rng, max_sweeps=50)
+    assert result.sweeps >= 3
+    assert counts.get("symmetric_matrix") == 1, counts
+    assert max(counts.values()) <= 2, counts
 
 
 # --------------------------------------------------------------------------- dynamics

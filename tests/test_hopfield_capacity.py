@@ -392,7 +392,7 @@ def test_capacity_bad_input_raises_clear_errors() -> None:
         flip_bits(np.ones((2, 4)), 1.5, rng)
     with pytest.raises(ValueError, match="starts must have at least 3 axes"):
         recall(np.ones((2, 4)), np.zeros((4, 4)), rng=rng)
-    with pytest.raises(ValueError, match="recall takes starts"):
+    with pytest.raises(ValueError, match="batch axes do not broadcast: starts"):
         recall(np.ones((2, 3, 4)), np.zeros((3, 4, 4)), rng=rng)
     with pytest.raises(ValueError, match=r"successes must be at most 10 \(= trials\)"):
         wilson_interval(11, 10)
