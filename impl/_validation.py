@@ -426,7 +426,8 @@ def positive_real_in_dtype(
     """
     as_float = positive_real(value, name)
     info = np.finfo(dtype)
-    rounded = float(np.asarray(as_float, dtype=dtype))
+    with np.errstate(over="ignore"):  # an overflow to inf is reported below, by name
+        rounded = float(np.asarray(as_float, dtype=dtype))
     if not math.isfinite(rounded):
         raise ValueError(
             f"{name} = {value} overflows {dtype}: it must be at most {float(info.max)}"

@@ -433,7 +433,7 @@ def _power_sum(z: FloatArray, n: int) -> NDArray[Any]:
         small: NDArray[Any] = (integers**n).sum(axis=-1)
         return small
     # Note: beyond 62 bits, Python's arbitrary-precision integers (object arrays): exact.
-    large: NDArray[Any] = (integers.astype(object) ** n).sum(axis=-1)
+    large: NDArray[Any] = np.asarray((integers.astype(object) ** n).sum(axis=-1), dtype=object)
     return large
 
 
@@ -444,7 +444,10 @@ def _to_float(values: NDArray[Any], dtype: np.dtype[Any]) -> FloatArray:
             converted: FloatArray = np.asarray(values, dtype=dtype)
         return converted
     limit = int(np.finfo(dtype).max)
-    out = [float(v) if abs(v) <= limit else math.copysign(math.inf, v) for v in values.reshape(-1)]
+    out = [
+        float(v) if abs(v) <= limit else (-math.inf if v < 0 else math.inf)
+        for v in values.reshape(-1)
+    ]
     result: FloatArray = np.asarray(out, dtype=dtype).reshape(values.shape)
     return result
 
