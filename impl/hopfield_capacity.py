@@ -430,10 +430,10 @@ def summarise_recalls(
     rule's name, ``load`` in (0, 1), ``n_patterns`` ≥ 1, ``noise_fraction`` in
     [0, 1], ``sweeps`` ≥ 0 (labels copied into the record, checked here).
     """
-    s, x = _two_sign_arrays(final_states, "final_states", recalled, "recalled", min_ndim=3)
+    s, x = _two_sign_arrays(final_states, "final_states", recalled, "recalled")
     if s.ndim != 3 or s.shape != x.shape or 0 in s.shape:
         raise ValueError(
-            f"final_states and recalled must have one non-empty shape (T, K, M), got "
+            f"final_states and recalled must have shape (T, K, M), equal and non-empty, got "
             f"{s.shape} and {x.shape}"
         )
     _storage_rule(rule, "rule")
