@@ -465,7 +465,12 @@ def symmetric_matrix(matrix: FloatArray, name: str, *, tolerance: float, remedy:
 
 
 def float_dtype(dtype: object, name: str = "dtype") -> np.dtype[Any]:
-    """Return ``np.dtype(dtype)`` if it is float32 or float64, else a TypeError naming ``name``."""
+    """Return ``np.dtype(dtype)`` if it is float32 or float64, else a TypeError naming ``name``.
+
+    ``None`` is refused (``np.dtype(None)`` would silently mean float64).
+    """
+    if dtype is None:
+        raise TypeError(f"{name} must be float32 or float64, got None")
     try:
         chosen: np.dtype[Any] = np.dtype(dtype)  # type: ignore[call-overload]
     except TypeError:

@@ -327,6 +327,7 @@ def memory_hop(
         raise ValueError(
             f"query and keys are too large: a score overflowed {q.dtype}; {_SCORE_SAFE}"
         )
+    check.finite_result(read, "values", "keep max |values| below the dtype's maximum / 2")
     return HopResult(read, weights)
 
 
@@ -363,7 +364,8 @@ class MemN2NParameters:
         V, d = B.shape
         for name in ("key_embeddings", "value_embeddings", "temporal_keys", "temporal_values"):
             value = getattr(self, name)
-            if value is not None and not isinstance(value, tuple):
+            optional = name.startswith("temporal")
+            if not (optional and value is None) and not isinstance(value, tuple):
                 raise TypeError(f"{name} must be a tuple of arrays, got {type(value).__name__}")
         hops = len(self.key_embeddings)
         if hops == 0 or len(self.value_embeddings) != hops:
@@ -395,14 +397,15 @@ class MemN2NParameters:
                 )
             first = check.float_array(self.temporal_keys[0], "temporal_keys[0]", min_ndim=2)
             size = first.shape[0]
-            for k in range(hops):
-                for name, t in (
-                    ("temporal_keys", self.temporal_keys[k]),
-                    ("temporal_values", self.temporal_values[k]),
-                ):
-                    arrays[f"{name}[{k}]"] = check.float_array(t, f"{name}[{k}]", min_ndim=2)
-                    if t.shape != (size, d):
-                        raise ValueError(f"{name}[{k}] has shape {t.shape}, expected {(size, d)}")
+            if size == 0:
+                raise ValueError("temporal_keys[0] must have N_max ≥ 1 rows, got 0")
+            pairs = [("temporal_keys", t) for t in self.temporal_keys]
+            pairs += [("temporal_values", t) for t in self.temporal_values]
+            for index, (name, t) in enumerate(pairs):
+                k = index % hops
+                arrays[f"{name}[{k}]"] = check.float_array(t, f"{name}[{k}]", min_ndim=2)
+                if t.shape != (size, d):
+                    raise ValueError(f"{name}[{k}] has shape {t.shape}, expected {(size, d)}")
         check.same_dtype(**arrays)
         # Read-only private copies, one per distinct array, so tying (identity) survives.
         copies: dict[int, FloatArray] = {}
@@ -512,7 +515,9 @@ class MemN2NParameters:
         n_max = None if memory_size is None else check.size(memory_size, "memory_size", high=2**40)
         chosen = check.float_dtype(dtype)
         total = (2 * K + 2) * V * d + d * d + (0 if n_max is None else 2 * K * n_max * d)
-        check.allocation(total, chosen, "vocabulary_size, embedding_dim and hops", "parameters")
+        check.allocation(
+            total, chosen, "vocabulary_size, embedding_dim, hops and memory_size", "parameters"
+        )
 
         def embedding() -> FloatArray:
             e = gen.normal(0.0, INITIAL_STD, size=(V, d)).astype(chosen)
@@ -582,7 +587,7 @@ def _forward(
         if not (num.finite_or_none(u) and num.finite_or_none(keys) and num.finite_or_none(values)):
             return None
         read, p_k, finite = _hop(u, keys, values, mask)
-        if not finite:
+        if not (finite and num.finite_or_none(read)):
             return None
         hop = HopResult(read, p_k)
         queries.append(u)

@@ -77,16 +77,17 @@ class ContinuousMemoryState:
     strengths: FloatArray
 
     def __post_init__(self) -> None:
-        values = check.float_array(self.values, "state.values", min_ndim=2)
-        strengths = check.unit_interval(self.strengths, "state.strengths", min_ndim=1)
-        check.same_dtype(**{"state.values": values, "state.strengths": strengths})
+        # Note: errors name the constructor's arguments (values, strengths) of the state.
+        values = check.float_array(self.values, "values", min_ndim=2)
+        strengths = check.unit_interval(self.strengths, "strengths", min_ndim=1)
+        check.same_dtype(values=values, strengths=strengths)
         if values.shape[:-1] != strengths.shape:
             raise ValueError(
-                f"state.values has shape {values.shape}, so state.strengths must have shape "
+                f"state values has shape {values.shape}, so strengths must have shape "
                 f"{values.shape[:-1]}, got {strengths.shape}"
             )
         if values.shape[-1] == 0:
-            raise ValueError("state.values must have width D ≥ 1, got D = 0")
+            raise ValueError("state values must have width D ≥ 1, got D = 0")
         object.__setattr__(self, "values", check.frozen(values))
         object.__setattr__(self, "strengths", check.frozen(strengths))
 
@@ -114,7 +115,7 @@ def empty_memory(
     Shapes: values (*batch_shape, 0, D), strengths (*batch_shape, 0).
     ``width`` ≥ 1; ``batch_shape`` a tuple of ints ≥ 0 (a batch of 0 is allowed).
     """
-    d = check.size(width, "width", high=2**40)
+    d = check.size(width, "width", high=2**24, reason="a row wider than 16 Mi entries")
     chosen = check.float_dtype(dtype)
     if not isinstance(batch_shape, tuple):
         raise TypeError(f"batch_shape must be a tuple of ints, got {type(batch_shape).__name__}")

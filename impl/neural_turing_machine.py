@@ -126,6 +126,7 @@ def _head_scalar(
     lower_open: bool = False,
     expected: str,
     batch: tuple[int, ...] | None = None,
+    against: str = "memory",
 ) -> FloatArray:
     """A head scalar as an array of ``dtype`` (0-d for a Python or NumPy scalar), checked in range.
 
@@ -135,7 +136,7 @@ def _head_scalar(
     if isinstance(value, np.ndarray):
         array = check.float_array(value, name)
         if array.dtype != dtype:
-            raise TypeError(f"{name} has dtype {array.dtype}, memory has {dtype}")
+            raise TypeError(f"{name} has dtype {array.dtype}, {against} has {dtype}")
     else:
         array = np.asarray(check.real_in_dtype(value, name, dtype), dtype=dtype)
     if batch is not None:
@@ -153,19 +154,23 @@ def _head_scalar(
     return array
 
 
-def _distribution(x: object, name: str, dtype: np.dtype[Any], *, size: int | None) -> FloatArray:
+def _distribution(
+    x: object, name: str, dtype: np.dtype[Any], *, size: int | None, against: str = "memory"
+) -> FloatArray:
     w = check.float_array(x, name, min_ndim=1)
     if w.dtype != dtype:
-        raise TypeError(f"{name} has dtype {w.dtype}, memory has {dtype}")
+        raise TypeError(f"{name} has dtype {w.dtype}, {against} has {dtype}")
     if size is not None and w.shape[-1] != size:
         raise ValueError(f"{name} has {w.shape[-1]} entries, memory has N = {size} slots")
     return check.distribution(w, name, tolerance=distribution_tolerance(dtype))
 
 
-def _unit_entries(x: object, name: str, dtype: np.dtype[Any]) -> FloatArray:
+def _unit_entries(
+    x: object, name: str, dtype: np.dtype[Any], against: str = "memory"
+) -> FloatArray:
     v = check.unit_interval(x, name, min_ndim=1)
     if v.dtype != dtype:
-        raise TypeError(f"{name} has dtype {v.dtype}, memory has {dtype}")
+        raise TypeError(f"{name} has dtype {v.dtype}, {against} has {dtype}")
     return v
 
 
@@ -289,9 +294,20 @@ def interpolate(
     wc = check.float_array(content_weights, "content_weights", min_ndim=1)
     dtype = wc.dtype
     wc = _distribution(wc, "content_weights", dtype, size=None)
-    previous = _distribution(previous_weights, "previous_weights", dtype, size=wc.shape[-1])
+    previous = _distribution(
+        previous_weights, "previous_weights", dtype, size=wc.shape[-1], against="content_weights"
+    )
     batch = _broadcast(content_weights=wc.shape[:-1], previous_weights=previous.shape[:-1])
-    g = _head_scalar(gate, "gate", dtype, lower=0, upper=1, expected="0 ≤ g ≤ 1", batch=batch)
+    g = _head_scalar(
+        gate,
+        "gate",
+        dtype,
+        lower=0,
+        upper=1,
+        expected="0 ≤ g ≤ 1",
+        batch=batch,
+        against="content_weights",
+    )
     return _interpolate(wc, previous, g)
 
 
@@ -334,7 +350,7 @@ def circular_shift(weights: FloatArray, shift: FloatArray) -> FloatArray:
     """
     w = check.float_array(weights, "weights", min_ndim=1)
     w = _distribution(w, "weights", w.dtype, size=None)
-    s = _distribution(shift, "shift", w.dtype, size=None)
+    s = _distribution(shift, "shift", w.dtype, size=None, against="weights")
     if s.shape[-1] % 2 != 1:
         raise ValueError(
             f"shift must have an odd length 2R + 1 (offsets −R..R), got {s.shape[-1]} entries"
@@ -375,7 +391,13 @@ def sharpen(weights: FloatArray, sharpening: ScalarOrArray) -> FloatArray:
     if w.shape[-1] == 0 or np.any(np.max(w, axis=-1, initial=0) <= 0):
         raise ValueError("weights must have a positive entry in every row to be sharpened")
     gamma = _head_scalar(
-        sharpening, "sharpening", w.dtype, lower=1, expected="γ ≥ 1", batch=w.shape[:-1]
+        sharpening,
+        "sharpening",
+        w.dtype,
+        lower=1,
+        expected="γ ≥ 1",
+        batch=w.shape[:-1],
+        against="weights",
     )
     return _sharpen(w, gamma)
 
@@ -607,7 +629,9 @@ class HeadParameters:
 
     key (..., D); key_strength β (...,) > 0; gate g (...,) in [0, 1]; shift
     (..., S), S odd, a distribution; sharpening γ (...,) ≥ 1; erase (..., D)
-    in [0, 1]; add (..., D). All float arrays of one dtype, finite.
+    in [0, 1]; add (..., D). All float arrays of one dtype, finite; the
+    scalars β, g, γ may also be Python or NumPy scalars (checked in the key's
+    dtype and stored as 0-d arrays).
     Checked when built (a ``ValueError``/``TypeError`` naming the field), and
     kept as read-only private copies: an in-place edit raises NumPy's
     "assignment destination is read-only"; ``dataclasses.replace`` checks the
@@ -628,21 +652,27 @@ class HeadParameters:
         dtype = key.dtype
         arrays = {"key": key}
         arrays["key_strength"] = _head_scalar(
-            self.key_strength, "key_strength", dtype, lower=0, lower_open=True, expected="β > 0"
+            self.key_strength,
+            "key_strength",
+            dtype,
+            lower=0,
+            lower_open=True,
+            expected="β > 0",
+            against="key",
         )
         arrays["gate"] = _head_scalar(
-            self.gate, "gate", dtype, lower=0, upper=1, expected="0 ≤ g ≤ 1"
+            self.gate, "gate", dtype, lower=0, upper=1, expected="0 ≤ g ≤ 1", against="key"
         )
         arrays["sharpening"] = _head_scalar(
-            self.sharpening, "sharpening", dtype, lower=1, expected="γ ≥ 1"
+            self.sharpening, "sharpening", dtype, lower=1, expected="γ ≥ 1", against="key"
         )
-        shift = _distribution(self.shift, "shift", dtype, size=None)
+        shift = _distribution(self.shift, "shift", dtype, size=None, against="key")
         if shift.shape[-1] % 2 != 1:
             raise ValueError(
                 f"shift must have an odd length 2R + 1 (offsets −R..R), got {shift.shape[-1]}"
             )
         arrays["shift"] = shift
-        arrays["erase"] = _unit_entries(self.erase, "erase", dtype)
+        arrays["erase"] = _unit_entries(self.erase, "erase", dtype, against="key")
         arrays["add"] = check.float_array(self.add, "add", min_ndim=1)
         check.same_dtype(key=key, add=arrays["add"])
         for name in ("erase", "add"):
@@ -707,8 +737,8 @@ class FeedForwardController:
         expected = 3 * d + 3 + 2 * radius + 1
         if W.ndim != 2 or b.shape != (W.shape[0],) or W.shape[0] != expected:
             raise ValueError(
-                f"W must be (P, n) and b (P,) with P = 3D + 3 + (2R + 1) = {expected}, "
-                f"got W {W.shape}, b {b.shape}"
+                f"W must be (P, n) and b (P,) with P = 3·memory_width + 3 + (2·shift_radius + 1) "
+                f"= {expected}, got W {W.shape}, b {b.shape}"
             )
         if W.shape[1] == 0:
             raise ValueError("W must have n ≥ 1 input columns, got shape (P, 0)")

@@ -54,19 +54,22 @@ class SetMemory:
     occupied: BoolArray
 
     def __post_init__(self) -> None:
-        k = check.float_array(self.keys, "memory.keys", min_ndim=2)
-        v = check.float_array(self.values, "memory.values", min_ndim=2)
-        check.same_dtype(**{"memory.keys": k, "memory.values": v})
+        # Note: errors name the constructor's arguments (keys, values, occupied).
+        k = check.float_array(self.keys, "keys", min_ndim=2)
+        v = check.float_array(self.values, "values", min_ndim=2)
+        check.same_dtype(keys=k, values=v)
         occupied: object = self.occupied
         if not isinstance(occupied, np.ndarray) or occupied.dtype != np.bool_:
-            raise TypeError("memory.occupied must be a numpy bool array")
+            raise TypeError("occupied must be a numpy bool array")
         if k.shape[:-1] != v.shape[:-1] or occupied.shape != k.shape[:-1]:
             raise ValueError(
-                f"memory.keys {k.shape}, memory.values {v.shape} and memory.occupied "
-                f"{occupied.shape} must agree on (..., C)"
+                f"keys {k.shape}, values {v.shape} and occupied {occupied.shape} must agree "
+                "on (..., C)"
             )
         if k.shape[-2] == 0:
-            raise ValueError("memory.keys must hold at least one slot (C ≥ 1)")
+            raise ValueError("keys and values must hold at least one slot (C ≥ 1)")
+        if k.shape[-1] == 0 or v.shape[-1] == 0:
+            raise ValueError(f"keys and values need widths ≥ 1, got {k.shape} and {v.shape}")
         object.__setattr__(self, "keys", check.frozen(k))
         object.__setattr__(self, "values", check.frozen(v))
         frozen_occupied = np.array(occupied, copy=True)
@@ -106,7 +109,9 @@ def empty_set_memory(
         raise TypeError(f"batch_shape must be a tuple of ints, got {type(batch_shape).__name__}")
     batch = tuple(check.size(size, "batch_shape", low=0, high=2**40) for size in batch_shape)
     elements = int(np.prod(batch, dtype=np.float64)) * c * (dk + dv)
-    check.allocation(elements, chosen, "capacity", "keys and values")
+    check.allocation(
+        elements, chosen, "capacity, key_width, value_width and batch_shape", "keys and values"
+    )
     return SetMemory(
         keys=np.zeros((*batch, c, dk), dtype=chosen),
         values=np.zeros((*batch, c, dv), dtype=chosen),

@@ -63,32 +63,35 @@ class TreeMemory:
     branching: int
 
     def __post_init__(self) -> None:
-        b = check.size(self.branching, "memory.branching", low=2, high=2**40)
+        b = check.size(self.branching, "branching", low=2, high=2**40)
         given: object = self.keys
-        if not isinstance(given, tuple) or len(given) < 2:
+        if not isinstance(given, tuple):
             raise TypeError(
-                "memory.keys must be a tuple of L + 1 ≥ 2 key levels (root first), got "
-                f"{type(self.keys).__name__}"
+                f"keys must be a tuple of key levels (root first), got {type(given).__name__}"
             )
+        if len(given) < 2:
+            raise ValueError(f"keys must hold L + 1 ≥ 2 levels (root first), got {len(given)}")
         levels = [
-            check.float_array(level, f"memory.keys[{i}]", min_ndim=2)
-            for i, level in enumerate(self.keys)
+            check.float_array(level, f"keys[{i}]", min_ndim=2) for i, level in enumerate(self.keys)
         ]
-        v = check.float_array(self.values, "memory.values", min_ndim=2)
-        check.same_dtype(
-            **{f"memory.keys[{i}]": k for i, k in enumerate(levels)}, **{"memory.values": v}
-        )
+        v = check.float_array(self.values, "values", min_ndim=2)
+        check.same_dtype(**{f"keys[{i}]": k for i, k in enumerate(levels)}, values=v)
         batch, width = levels[0].shape[:-2], levels[0].shape[-1]
         for i, level in enumerate(levels):
             if level.shape != (*batch, b**i, width):
                 raise ValueError(
-                    f"memory.keys[{i}] must have shape {(*batch, b**i, width)} (b^ℓ nodes of "
-                    f"width D_k), got {level.shape}"
+                    f"keys[{i}] must have shape {(*batch, b**i, width)} (b^ℓ nodes of "
+                    f"width D_k with branching b = {b}), got {level.shape}"
                 )
         if v.shape[:-1] != (*batch, b ** (len(levels) - 1)):
             raise ValueError(
-                f"memory.values must have shape (..., N, D_v) = {(*batch, b ** (len(levels) - 1))} "
+                f"values must have shape (..., N, D_v) with N = b^L for the {len(levels)} levels of "
+                f"keys: {(*batch, b ** (len(levels) - 1))} "
                 f"+ (D_v,), got {v.shape}"
+            )
+        if width == 0 or v.shape[-1] == 0:
+            raise ValueError(
+                f"keys and values need widths ≥ 1, got D_k = {width}, D_v = {v.shape[-1]}"
             )
         object.__setattr__(self, "keys", tuple(check.frozen(level) for level in levels))
         object.__setattr__(self, "values", check.frozen(v))
@@ -152,6 +155,8 @@ def build_tree_memory(
         raise ValueError(
             f"leaf_keys has shape {k.shape}, leaf_values {v.shape}: (..., N) must agree"
         )
+    if k.shape[-1] == 0 or v.shape[-1] == 0:
+        raise ValueError(f"leaf_keys and leaf_values need widths ≥ 1, got {k.shape} and {v.shape}")
     depth = _depth_of(int(k.shape[-2]), b)
     levels = [k.copy()]
     for _ in range(depth):
@@ -306,7 +311,7 @@ def tree_write(memory: TreeMemory, leaf: int, key: FloatArray, value: FloatArray
     v = check.float_array(value, "value", min_ndim=1)
     check.same_dtype(key=k, value=v, **{"memory.keys": m.keys[0]})
     check.feature_match("key", k, "memory keys", m.keys[0])
-    check.feature_match("value", v, "memory.values", m.values)
+    check.feature_match("value", v, "values", m.values)
     batch = m.values.shape[:-2]
     check.broadcast_to_target(k[..., None, :], "key", (*batch, 1, k.shape[-1]), what="the memory")
     check.broadcast_to_target(v[..., None, :], "value", (*batch, 1, v.shape[-1]), what="the memory")

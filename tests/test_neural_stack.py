@@ -464,9 +464,9 @@ def test_structure_bad_input_is_rejected() -> None:
     with pytest.raises(TypeError, match="state must be a ContinuousMemoryState"):
         stack_step("stack", value, 1.0, 0.0)  # type: ignore[arg-type]  # deliberate misuse
     # A hand-built state is checked when built (issue 7: records constructible only validated).
-    with pytest.raises(ValueError, match=r"state.strengths must lie in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"strengths must lie in \[0, 1\]"):
         ContinuousMemoryState(values=np.ones((1, 2)), strengths=np.array([1.5]))
-    with pytest.raises(ValueError, match=r"state\.strengths must have shape"):
+    with pytest.raises(ValueError, match=r"so strengths must have shape"):
         ContinuousMemoryState(values=np.ones((2, 2)), strengths=np.array([1.0]))
     kept = ContinuousMemoryState(values=np.ones((1, 2)), strengths=np.array([1.0]))
     with pytest.raises(ValueError, match="read-only"):

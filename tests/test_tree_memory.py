@@ -195,7 +195,7 @@ def test_tree_extremes_and_bad_input() -> None:
     with pytest.raises(TypeError, match="leaf must be an int index"):
         tree_write(small, 1.0, np.ones(2), np.ones(3))  # type: ignore[arg-type]  # issue 7: no int()
     # Issue 7: a hand-built tree is checked where it is built and stays read-only.
-    with pytest.raises(ValueError, match=r"memory.keys\[1\] must have shape"):
+    with pytest.raises(ValueError, match=r"keys\[1\] must have shape"):
         TreeMemory(keys=(np.ones((1, 2)), np.ones((3, 2))), values=np.ones((2, 3)), branching=2)
     with pytest.raises(ValueError, match="read-only"):
         small.values[0, 0] = np.nan
