@@ -104,9 +104,15 @@ class PointerNetworkParameters:
                 f"attention W and U must have m = {m} columns, got W {self.attention.W.shape}, "
                 f"U {self.attention.U.shape}"
             )
-        dtypes = {self.encoder.dtype, self.decoder.dtype, self.attention.W.dtype, start.dtype}
-        if len(dtypes) > 1:
-            raise TypeError(f"all parameters must share one dtype, got {sorted(map(str, dtypes))}")
+        dtypes = {
+            "encoder": self.encoder.dtype,
+            "decoder": self.decoder.dtype,
+            "attention": self.attention.W.dtype,
+            "start": start.dtype,
+        }
+        if len(set(dtypes.values())) > 1:
+            listing = ", ".join(f"{name} {dtype}" for name, dtype in dtypes.items())
+            raise TypeError(f"all parameters must share one dtype, got {listing}")
         check.frozen_fields(self, start=start)
 
     @property

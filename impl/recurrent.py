@@ -702,5 +702,5 @@ def gru_parameter_count(
     Spec: ``spec.recurrent.gru_parameter_count``.
     """
     n, m, b = _sizes_and_biases(input_size, hidden_size, biases_per_gate)
-    extra = m if (reset_after and b == 1) else 0
+    extra = m if (check.boolean(reset_after, "reset_after") and b == 1) else 0
     return 3 * m * (m + n + b) + extra

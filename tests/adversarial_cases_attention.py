@@ -5,6 +5,7 @@ fresh seeded generator every time). ``DOCUMENTED`` lists the perturbations
 whose non-error result the callable's docstring documents, with a predicate.
 """
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -68,7 +69,7 @@ def _transformer() -> TransformerAttentionParameters:
         W_k=rng.normal(size=(4, 4)),
         W_v=rng.normal(size=(4, 4)),
         W_o=rng.normal(size=(4, 4)),
-        num_heads=2,
+        num_heads=4,  # not 2: a mask "broadcast up" to (2, L, S) must not pass as per-head
         b_q=rng.normal(size=4),
         b_k=rng.normal(size=4),
         b_v=rng.normal(size=4),
@@ -483,9 +484,87 @@ OUTPUT_RECORDS: dict[str, str] = {
 }
 
 
+def _floats(value: object) -> list[np.ndarray[Any, Any]]:
+    if isinstance(value, np.ndarray):
+        return [value] if value.dtype.kind == "f" else []
+    if isinstance(value, tuple | list):
+        return [a for item in value for a in _floats(item)]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [a for f in dataclasses.fields(value) for a in _floats(getattr(value, f.name))]
+    return []
+
+
 def _finite(result: object) -> bool:
-    arrays = result if isinstance(result, tuple) else (result,)
-    return all(np.isfinite(np.asarray(a, dtype=np.float64)).all() for a in arrays)
+    """Every float array in the result is finite (the documented stable computation)."""
+    return all(bool(np.isfinite(a).all()) for a in _floats(result))
 
 
-DOCUMENTED: dict[tuple[str, str, str], Callable[[object], bool]] = {}
+def _no_nan(result: object) -> bool:
+    """No NaN (−inf is a documented log-probability / masked value)."""
+    return not any(bool(np.isnan(a).any()) for a in _floats(result))
+
+
+def _empty_sequence(result: object) -> bool:
+    """M = 0: empty indices and log-probability 0 (the empty sequence has probability 1)."""
+    records: tuple[Any, ...] = result if isinstance(result, tuple) else (result,)
+    return all(r.indices.shape[-1] == 0 and bool(np.all(r.log_probability == 0)) for r in records)
+
+
+def _zero(result: object) -> bool:
+    return bool(np.all(np.asarray(result) == 0))
+
+
+def _empty_run(result: object) -> bool:
+    """T = 0: no hidden states; the final state is the initial one (finite)."""
+    assert isinstance(result, tuple)
+    hs: np.ndarray[Any, Any] = result[0]
+    return bool(hs.shape[-2] == 0) and _finite(result)
+
+
+def _exact_int(result: object) -> bool:
+    """Parameter counts are exact Python ints for any size (no array is allocated)."""
+    return isinstance(result, int) and result > 0
+
+
+_LOG_PROBABILITIES = {
+    "impl.softmax.log_softmax",
+    "impl.pointer_network.pointer_step_log_probs",
+    "impl.pointer_network.sequence_log_probability",
+    "impl.pointer_network.greedy_decode",
+    "impl.pointer_network.beam_search_decode",
+}
+"""Callables whose results may hold −inf (log 0) legitimately: masked or underflowed weights."""
+
+# Every module of this family documents: finite inputs of any size give a finite result
+# (a stable computation, e.g. saturated gates, max-shifted softmax) or a ValueError naming
+# the arguments whose intermediate overflowed. Containers hold any finite values.
+DOCUMENTED: dict[tuple[str, str, str], Callable[[object], bool]] = {
+    **{
+        (key, "*", size): _no_nan if key in _LOG_PROBABILITIES else _finite
+        for key in VALID_CALLS
+        for size in ("*huge", "*large")
+    },
+    ("impl.pointer_network.beam_search", "next_log_probs", "returns_other_dtype"): _no_nan,
+    **{
+        (key, "logits", "neginf"): _no_nan
+        for key in (
+            "impl.softmax.softmax",
+            "impl.softmax.log_softmax",
+            "impl.softmax.softmax_jacobian",
+        )
+    },
+    ("impl.attention.scaled_dot_product_attention", "mask", "as_float32"): _finite,
+    ("impl.attention.scaled_dot_product_attention_with_weights", "mask", "as_float32"): _finite,
+    ("impl.pointer_network.greedy_decode", "output_length", "zero"): _empty_sequence,
+    ("impl.pointer_network.beam_search", "output_length", "zero"): _empty_sequence,
+    ("impl.pointer_network.beam_search_decode", "output_length", "zero"): _empty_sequence,
+    ("impl.pointer_network.sequence_log_probability", "output_indices", "empty_axis0"): _zero,
+    ("impl.pointer_network.pointer_step_log_probs", "previous_indices", "empty_axis0"): _no_nan,
+    ("impl.recurrent.lstm_sequence", "xs", "empty_axis0"): _empty_run,
+    **{
+        (key, size_argument, size): _exact_int
+        for key in ("impl.recurrent.lstm_parameter_count", "impl.recurrent.gru_parameter_count")
+        for size_argument in ("input_size", "hidden_size")
+        for size in ("huge", "overflow")
+    },
+}
