@@ -282,20 +282,33 @@ class _AsynchronousDynamics:
             self.refresh(stale)
         if self.s.shape[0] == 1:
             return self._sweep_one(order)
+        # Note: as in _sweep_one, no field of an item changes between two of its flips, so
+        # each round finds every item's next flip (the first visit, from where the item
+        # is in the order, whose decision differs from its state) and makes it: one round
+        # per flip of the busiest item, O(B·M) each, instead of M visits per sweep.
         s, h, columns, w_index = self.s, self.h, self.columns, self.w_index
         threshold = -self.band  # +1 iff ĥ_i ≥ −δ_i
-        one = np.asarray(1, dtype=s.dtype)
+        sequence = np.asarray(order, dtype=np.intp)
+        steps = np.arange(sequence.size)
+        position = np.zeros(s.shape[0], dtype=np.intp)  # next visit of each item
         changed: BoolArray = np.zeros(s.shape[0], dtype=bool)
-        for i in order:
-            new = np.where(h[:, i] >= threshold[:, i], one, -one)
-            flip = (new != s[:, i]).nonzero()[0]
-            if flip.size:
-                step = new[flip]  # the new s_i; Δ = s_new − s_old = 2 s_new
-                s[flip, i] = step
-                # h_j += Δ w_ji for every j: 2·w is exact, so one rounding per entry.
-                h[flip] += (step + step)[:, None] * columns[w_index[flip], i, :]
-                self.flips[flip] += 1
-                changed[flip] = True
+        active = np.arange(s.shape[0])
+        while active.size and sequence.size:
+            up = h[active][:, sequence] >= threshold[active][:, sequence]
+            mismatch = (up != (s[active][:, sequence] > 0)) & (steps >= position[active][:, None])
+            moving = mismatch.any(axis=1)
+            active, up, mismatch = active[moving], up[moving], mismatch[moving]
+            if not active.size:
+                break
+            first = mismatch.argmax(axis=1)  # the item's next flip, as a step of the order
+            i = sequence[first]
+            value = np.where(up[np.arange(active.size), first], 1.0, -1.0).astype(s.dtype)
+            s[active, i] = value
+            # h_j += Δ w_ji for every j: Δ = 2 s_new, 2·w is exact, one rounding per entry.
+            h[active] += (value + value)[:, None] * columns[w_index[active], i, :]
+            self.flips[active] += 1
+            changed[active] = True
+            position[active] = first + 1
         return changed
 
     def _sweep_one(self, order: Iterable[int]) -> BoolArray:
