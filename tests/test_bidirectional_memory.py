@@ -155,7 +155,9 @@ def test_bam_bad_input() -> None:
         bam_recall(np.ones(3), W, y=np.ones(3))
     with pytest.raises(ValueError, match="max_rounds must be at least 1"):
         bam_recall(np.ones(3), W, max_rounds=0)
-    with pytest.raises(ValueError, match=r"num_flips must be at most 3 \(patterns have M = 3 bits\)"):
+    with pytest.raises(
+        ValueError, match=r"num_flips must be at most 3 \(patterns have M = 3 bits\)"
+    ):
         corrupt_patterns(x, 4, np.random.default_rng(0))
     with pytest.raises(TypeError, match="Generator"):
         corrupt_patterns(x, 1, 0)  # type: ignore[arg-type]
