@@ -220,8 +220,11 @@ def recall(
     Shapes: starts (T, K, M), weights (T, M, M) (network t runs starts[t]) ->
     final states (T, K, M), converged (T, K).
     Each sweep draws one permutation from ``rng`` (``rng.permutation(M)``) and
-    applies it to every item still moving (``impl.hopfield.asynchronous_sweep``),
-    so item (t, k) follows exactly the trajectory that
+    applies it to every item still moving (the decisions of
+    ``impl.hopfield.asynchronous_sweep``, through its incremental-field kernel:
+    O(M) per flip; items at a fixed point leave the working set; the arguments,
+    W's symmetry included, are checked once), so item (t, k) follows exactly the
+    trajectory that
     ``impl.hopfield.run_to_fixed_point(starts[t, k], weights[t], rng=...)`` gives
     it alone with a Generator in the same state. The sweeps stop at
     ``max_sweeps`` or when every item has reached a fixed point.

@@ -409,6 +409,19 @@ def test_asynchronous_sweep_random_order_is_reproducible(
     )
 
 
+def test_hopfield_run_record_is_read_only() -> None:
+    """Issue 7, class 1: a run's record keeps read-only copies; editing one raises."""
+    state = np.array([1.0, -1.0, 1.0])
+    weights = hop.hebbian_weights(state[None, :])
+    run = hop.run_to_fixed_point(state, weights, order=[0, 1, 2])
+    with pytest.raises(ValueError, match="read-only"):
+        run.states[0, 0] = -1.0
+    with pytest.raises(ValueError, match="read-only"):
+        run.energies[0] = 0.0
+    state[0] = -1.0  # the caller's array stays theirs: the record does not change
+    assert run.states[0, 0] == 1.0
+
+
 # --------------------------------------------------------------------------- storage rules
 
 
