@@ -297,7 +297,8 @@ def continuous_hopfield_velocity(
     u, W, b = _network(potentials, "potentials", weights, biases, allow_asymmetric=allow_asymmetric)
     k = _gain(gain, u.dtype)
     tau = check.positive_real_in_dtype(time_constant, "time_constant", u.dtype, reciprocal=True)
-    du = _velocity(u, W, b, k, tau)
+    with np.errstate(over="ignore", invalid="ignore"):
+        du = _velocity(u, W, b, k, tau)
     if not np.isfinite(du).all():
         raise ValueError(
             f"time_constant = {time_constant} is too small for these potentials: du/dt overflows"
@@ -306,9 +307,9 @@ def continuous_hopfield_velocity(
 
 
 def _velocity(u: FloatArray, W: FloatArray, b: FloatArray, gain: float, tau: float) -> FloatArray:
-    with np.errstate(over="ignore", invalid="ignore"):
-        v: FloatArray = np.tanh(np.asarray(gain, dtype=u.dtype) * u)
-        du: FloatArray = (-u + v @ W.T + b) / np.asarray(tau, dtype=u.dtype)
+    """du/dt (trusted; callers that may overflow run it under ``np.errstate``)."""
+    v: FloatArray = np.tanh(np.asarray(gain, dtype=u.dtype) * u)
+    du: FloatArray = (-u + v @ W.T + b) / np.asarray(tau, dtype=u.dtype)
     return du
 
 

@@ -198,14 +198,14 @@ def _tie_networks(
 def test_tie_rule_is_exact_in_every_update_mode(dtype: Any) -> None:
     """§8.6.1 "field ≥ 0 → +1" holds wherever the EXACT field is 0 (fractions.Fraction).
 
-    On 300 random ±1 networks (seeded) with many exact ties: update_neuron,
+    On 120 random ±1 networks (seeded) with many exact ties: update_neuron,
     asynchronous_sweep (single and batched), synchronous_update (single and
     batched) and run_to_fixed_point all equal the exact rational rule. Before the
     rounding band, about 10 % of exact ties in Hebbian networks went to −1.
     """
     rng = np.random.default_rng(20261130)
     ties = 0
-    for _ in range(300):
+    for _ in range(120):
         weights, bias, exact, exact_bias = _tie_networks(rng, dtype)
         m = weights.shape[-1]
         states = rng.choice([-1.0, 1.0], size=(4, m)).astype(dtype)
@@ -234,7 +234,7 @@ def test_tie_rule_is_exact_in_every_update_mode(dtype: Any) -> None:
             assert batched_sync[k].tolist() == [
                 _exact_sign(exact, exact_bias, row, i) for i in range(m)
             ]
-    assert ties > 500, f"only {ties} exact ties: the test would not exercise the tie rule"
+    assert ties > 200, f"only {ties} exact ties: the test would not exercise the tie rule"
 
 
 def _count_validation_calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
