@@ -345,7 +345,9 @@ class MemN2NParameters:
     tuples of (N_max, d), or None (no temporal encoding).
     Tying is expressed by **identity**: tied entries are the same array object
     (``initialize`` builds them so); ``parameter_count`` counts distinct arrays.
-    Checked when built (1 ≤ K ≤ ``MAX_HOPS``, shapes, one dtype, finite); the
+    Checked when built (1 ≤ K ≤ ``MAX_HOPS``, shapes, one dtype, finite
+    entries of any magnitude: a forward pass whose intermediates overflow is
+    a ``ValueError`` naming ``parameters``); the
     arrays are kept as read-only private copies (tied entries remain one
     object), so an in-place edit raises NumPy's read-only error;
     ``dataclasses.replace`` checks the new values again.

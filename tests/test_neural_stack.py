@@ -479,3 +479,22 @@ def test_structure_bad_input_is_rejected() -> None:
         empty_memory(0)
     with pytest.raises(TypeError, match="dtype must be float32 or float64"):
         empty_memory(2, dtype=np.float16)
+
+
+def test_structure_edges_issue_7() -> None:
+    """Issue 7: strengths outside [0, 1] in the public strength functions are named (they
+    were unchecked); runs whose B·T²·D exceeds MAX_RUN_WORK are refused with the limit; T = 0
+    and a batch of 0 give empty results; NumPy scalars work like Python floats."""
+    with pytest.raises(ValueError, match=r"strengths must lie in \[0, 1\]"):
+        pop_from_top(np.array([1.5, 0.5]), 0.5)
+    with pytest.raises(ValueError, match="MAX_RUN_WORK"):
+        run_stack(np.zeros((1, 10**5, 1)), np.zeros((1, 10**5)), np.zeros((1, 10**5)))
+    assert run_queue(np.zeros((0, 2)), np.zeros(0), np.zeros(0)).shape == (0, 2)
+    assert empty_memory(2, batch_shape=(0,)).values.shape == (0, 0, 2)
+    state = empty_memory(2, dtype=np.float32)
+    value = np.ones(2, np.float32)
+    _, read_a = stack_step(state, value, np.float32(0.95), np.float64(0.5))
+    _, read_b = stack_step(state, value, 0.95, 0.5)
+    np.testing.assert_array_equal(read_a, read_b)
+    with pytest.raises(ValueError, match="push = 1e\\+39 overflows float32"):
+        stack_step(state, value, 1e39, 0.0)
