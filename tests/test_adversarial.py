@@ -86,6 +86,8 @@ import os
 import pkgutil
 import re
 import signal
+import sys
+import threading
 import tracemalloc
 import zlib
 from collections.abc import Callable, Iterator
@@ -445,9 +447,13 @@ def _timed_call(
     function: Callable[..., Any], is_method: bool, args: dict[str, object]
 ) -> tuple[object, BaseException | None, int]:
     """(result, exception or None, peak traced bytes) of one call under the limits."""
-    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    # Note: signals can only be handled in the main thread (pytest and xdist workers run
+    # tests there); elsewhere the call runs without the time limit rather than failing.
+    timed = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGALRM, _on_alarm) if timed else None
     tracemalloc.start()
-    signal.setitimer(signal.ITIMER_REAL, TIME_LIMIT_S)
+    if timed:
+        signal.setitimer(signal.ITIMER_REAL, TIME_LIMIT_S)
     try:
         with np.errstate(all="ignore"):
             result = _invoke(function, is_method, args)
@@ -455,8 +461,9 @@ def _timed_call(
     except (Exception, _Timeout) as raised:
         result, error = None, raised
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        if timed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
     return result, error, peak
@@ -734,3 +741,36 @@ def test_bad_input_is_a_named_error(family: str, key: str) -> None:
         if problem is not None:
             failures.append(problem)
     assert not failures, f"{len(failures)} bad outcomes:\n" + "\n".join(failures)
+
+
+# --------------------------------------------------------------------------- the harness itself
+
+
+def test_harness_detects_hangs_allocations_writes_and_unnamed_errors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The harness's own checks can fail: a loop past the time limit, a 300 MiB peak, a
+    write to an input, an error naming another argument, and NaN output are all caught."""
+    import time
+
+    monkeypatch.setattr(sys.modules[__name__], "TIME_LIMIT_S", 0.2)
+
+    def spin() -> None:
+        while True:
+            time.sleep(0.01)
+
+    _, error, _ = _timed_call(spin, False, {})
+    assert isinstance(error, _Timeout)
+    monkeypatch.setattr(sys.modules[__name__], "TIME_LIMIT_S", 10.0)
+    _, error, peak = _timed_call(lambda: np.ones(300 * 2**20 // 8).sum(), False, {})
+    assert error is None
+    assert peak > MEMORY_LIMIT_BYTES
+    x = np.zeros(3)
+    snapshot = _snapshot({"x": x})
+    x[0] = 1.0
+    assert _written(snapshot)
+    assert _names("inputs has 3 features", "inputs")
+    assert not _names("keys has 3 features", "inputs")
+    assert not _names("W_q has 3 rows", "W")  # a whole word, not a prefix
+    assert _names("state[1] has 3 features", "state")
+    assert _has(np.array([1.0, np.nan]), lambda a: bool(np.isnan(a).any()))
