@@ -7,6 +7,11 @@ documented edge cases (fully masked rows, saturated sigmoids).
 
 This is the one copy of each kernel; modules must not keep their own
 (issue 7: there used to be two ``_sigmoid`` and two ``_gather_rows``).
+The attention kernels built on these live beside their public functions:
+``impl.scores._dot``/``_scaled_dot``/``_additive``/``_bilinear`` (and
+``_kernel_for(score)``), ``impl.attention._scores``/``_distribution``/
+``_key_value``/``_sdpa``, ``impl.multihead._multi_head``,
+``impl.recurrent._affine``/``_lstm_step``/``_gru_step``/``_lstm_run``.
 """
 
 import numpy as np

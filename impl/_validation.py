@@ -3,6 +3,14 @@
 Every public impl function validates its arguments with these helpers before
 computing, so a caller sees ``ValueError: keys has 3 features, query has 4``
 instead of a broadcasting traceback deep inside NumPy, or a silent NaN.
+
+Check once (issue 7): a public function calls these once per argument, with
+the caller's argument names, and then calls private kernels (``_name``, and
+``impl._numerics``) that trust their inputs; kernels never call back into a
+checking public function. This is the one home of every generic check (no
+module keeps a private copy); family-specific sections are appended at the
+end under a comment naming the family. ``tests/test_multihead.py`` counts
+the calls made here during one ``multi_head_attention`` call.
 """
 
 import math
