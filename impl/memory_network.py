@@ -288,8 +288,9 @@ def _hop(
         scores: FloatArray = (keys @ u[..., :, None])[..., 0]  # m_iᵀ u: (..., N)
     finite = num.finite_or_none(scores)
     if not finite:
-        scores = np.nan_to_num(scores, nan=0.0)  # the caller raises; keep the kernel quiet
-    weights = num.softmax(np.minimum(scores, np.finfo(scores.dtype).max), mask)
+        # The caller raises; map ±inf/NaN to finite values so the kernel runs quietly.
+        scores = np.nan_to_num(scores, nan=0.0)
+    weights = num.softmax(scores, mask)
     read: FloatArray = (weights[..., None, :] @ values)[..., 0, :]  # Σ_i p_i c_i
     return read, weights, finite
 

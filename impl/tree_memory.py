@@ -85,9 +85,8 @@ class TreeMemory:
                 )
         if v.shape[:-1] != (*batch, b ** (len(levels) - 1)):
             raise ValueError(
-                f"values must have shape (..., N, D_v) with N = b^L for the {len(levels)} levels of "
-                f"keys: {(*batch, b ** (len(levels) - 1))} "
-                f"+ (D_v,), got {v.shape}"
+                f"values must have shape (..., N, D_v) with N = b^L for the {len(levels)} "
+                f"levels of keys: {(*batch, b ** (len(levels) - 1))} + (D_v,), got {v.shape}"
             )
         if width == 0 or v.shape[-1] == 0:
             raise ValueError(
