@@ -143,7 +143,10 @@ _SUM_SAFE = "keep J · max |entry| (plus the temporal rows) below the dtype's ma
 
 
 def position_encoding(
-    num_words: int, dim: int, *, dtype: type[np.floating[Any]] = np.float64
+    num_words: int | np.integer[Any],
+    dim: int | np.integer[Any],
+    *,
+    dtype: type[np.floating[Any]] = np.float64,
 ) -> FloatArray:
     r"""Position-encoding weights l_kj = (1 − j/J) − (k/d)(1 − 2j/J), as a (J, d) array.
 

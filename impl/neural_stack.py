@@ -61,8 +61,9 @@ MAX_RUN_WORK = 2**31
 """Largest B·T²·D (batch · steps² · width) ``run_stack``/``run_queue`` accept: each of the T
 steps copies a state of up to T rows, so more would run for minutes."""
 
-Strength = float | FloatArray
-"""A push or pop strength: a Python float in [0, 1], or an array of the batch shape (...,)."""
+Strength = float | np.floating[Any] | FloatArray
+"""A push or pop strength: a Python or NumPy float in [0, 1], or an array of the batch shape
+(...,)."""
 
 
 @dataclass(frozen=True)

@@ -88,8 +88,8 @@ from impl import _validation as check
 from impl._numerics import softmax
 from impl._typing import FloatArray
 
-ScalarOrArray = float | FloatArray
-"""A head scalar (β, g, γ): a Python float, or an array of the batch shape (...,)."""
+ScalarOrArray = float | np.floating[Any] | FloatArray
+"""A head scalar (β, g, γ): a Python or NumPy float, or an array of the batch shape (...,)."""
 
 
 def distribution_tolerance(dtype: np.dtype[Any] | type[np.floating[Any]]) -> float:
