@@ -43,7 +43,17 @@ import numpy as np
 
 from impl import _numerics as kernels
 from impl import _validation as check
-from impl._typing import BoolArray, FloatArray, IntArray, Queries, Scores, Vectors, Weights
+from impl._typing import (
+    BoolArray,
+    FloatArray,
+    IntArray,
+    IntScalar,
+    Queries,
+    RealScalar,
+    Scores,
+    Vectors,
+    Weights,
+)
 from impl.scores import (
     ScoreFunction,
     _kernel_for,
@@ -364,7 +374,7 @@ def expected_loss_gradient(scores: Scores, losses: FloatArray) -> FloatArray:
 
 
 def reinforce_gradient_estimate(
-    scores: Scores, losses: FloatArray, rng: np.random.Generator, *, num_samples: int
+    scores: Scores, losses: FloatArray, rng: np.random.Generator, *, num_samples: IntScalar
 ) -> FloatArray:
     r"""Monte-Carlo (REINFORCE) estimate of ∇_s E_{z∼α}[L_z] = E[L_z ∇_s log α_z].
 
@@ -405,7 +415,7 @@ def _causal(length: int, keys: int) -> BoolArray:
     return mask
 
 
-def causal_mask(query_length: int, key_length: int) -> BoolArray:
+def causal_mask(query_length: IntScalar, key_length: IntScalar) -> BoolArray:
     """Boolean (L, S) mask allowing position j for query i iff j ≤ i (top-left aligned).
 
     This is PyTorch's ``is_causal`` mask, ``ones(L, S).tril(0)``: for L ≠ S it
@@ -464,7 +474,7 @@ def scaled_dot_product_attention_with_weights(
     value: Vectors,
     mask: BoolArray | FloatArray | None = None,
     *,
-    scale: float | None = None,
+    scale: RealScalar | None = None,
     is_causal: bool = False,
 ) -> tuple[Queries, Weights]:
     r"""Scaled dot-product attention softmax(Q Kᵀ · scale + mask) V, and its weights.
@@ -503,7 +513,7 @@ def scaled_dot_product_attention(
     value: Vectors,
     mask: BoolArray | FloatArray | None = None,
     *,
-    scale: float | None = None,
+    scale: RealScalar | None = None,
     is_causal: bool = False,
 ) -> Queries:
     r"""Scaled dot-product attention softmax(Q Kᵀ · scale + mask) V.

@@ -41,7 +41,7 @@ import numpy as np
 
 from impl import _numerics as kernels
 from impl import _validation as check
-from impl._typing import BoolArray, FloatArray
+from impl._typing import BoolArray, FloatArray, IntScalar
 
 
 @dataclass(frozen=True)
@@ -83,8 +83,8 @@ class AttentionPoolingParameters:
         cls,
         rng: np.random.Generator,
         *,
-        input_dim: int,
-        attention_dim: int,
+        input_dim: IntScalar,
+        attention_dim: IntScalar,
         dtype: type[np.floating[Any]] = np.float64,
     ) -> "AttentionPoolingParameters":
         """Draw W, context uniformly in ±1/√fan_in from ``rng``; b = 0."""
@@ -121,8 +121,8 @@ class HierarchicalAttentionParameters:
         cls,
         rng: np.random.Generator,
         *,
-        input_dim: int,
-        attention_dim: int,
+        input_dim: IntScalar,
+        attention_dim: IntScalar,
         dtype: type[np.floating[Any]] = np.float64,
     ) -> "HierarchicalAttentionParameters":
         """Draw both levels from ``rng`` (word level first)."""

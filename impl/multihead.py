@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from impl import _validation as check
-from impl._typing import BoolArray, FloatArray, Queries, Vectors
+from impl._typing import BoolArray, FloatArray, IntScalar, Queries, Vectors
 from impl.attention import (
     _AttentionOverflowError,
     _causal,
@@ -147,9 +147,9 @@ class TransformerAttentionParameters:
         cls,
         rng: np.random.Generator,
         *,
-        model_dim: int,
-        num_heads: int,
-        head_dim: int | None = None,
+        model_dim: IntScalar,
+        num_heads: IntScalar,
+        head_dim: IntScalar | None = None,
         dtype: type[np.floating[Any]] = np.float64,
     ) -> "TransformerAttentionParameters":
         """Draw Glorot-uniform projections for D_q = D_k = D_v = D_out = ``model_dim``.
@@ -186,7 +186,7 @@ class TransformerAttentionParameters:
         cls,
         in_proj_weight: FloatArray,
         out_proj_weight: FloatArray,
-        num_heads: int,
+        num_heads: IntScalar,
         in_proj_bias: FloatArray | None = None,
         out_proj_bias: FloatArray | None = None,
     ) -> "TransformerAttentionParameters":
@@ -382,9 +382,9 @@ class SelfAttentionParameters:
         cls,
         rng: np.random.Generator,
         *,
-        input_dim: int,
-        key_dim: int,
-        value_dim: int,
+        input_dim: IntScalar,
+        key_dim: IntScalar,
+        value_dim: IntScalar,
         dtype: type[np.floating[Any]] = np.float64,
     ) -> "SelfAttentionParameters":
         """Draw N(0, 1/D_x) projections from ``rng`` (sizes limited as in ``initialize``)."""

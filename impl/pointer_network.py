@@ -55,7 +55,7 @@ import numpy as np
 
 from impl import _numerics as kernels
 from impl import _validation as check
-from impl._typing import BoolArray, FloatArray, IntArray
+from impl._typing import BoolArray, FloatArray, IntArray, IntScalar
 from impl.recurrent import LSTMParameters, _lstm_run, _lstm_step
 from impl.scores import AdditiveScoreParameters, _additive, _ScoreOverflowError
 
@@ -130,9 +130,9 @@ class PointerNetworkParameters:
         cls,
         rng: np.random.Generator,
         *,
-        input_size: int,
-        hidden_size: int,
-        attention_size: int,
+        input_size: IntScalar,
+        hidden_size: IntScalar,
+        attention_size: IntScalar,
         dtype: type[np.floating[Any]] = np.float64,
     ) -> "PointerNetworkParameters":
         """Draw all parameters from ``rng`` (LSTMs ±1/√m, attention Glorot-style, start ±1/√n)."""
@@ -400,7 +400,7 @@ def _greedy(
 def greedy_decode(
     inputs: FloatArray,
     params: PointerNetworkParameters,
-    output_length: int,
+    output_length: IntScalar,
     *,
     mask_chosen: bool = False,
 ) -> DecodedSequence:
@@ -485,7 +485,7 @@ def _beam_search(
 
 
 def beam_search(
-    next_log_probs: NextLogProbs, *, output_length: int, beam_width: int
+    next_log_probs: NextLogProbs, *, output_length: IntScalar, beam_width: IntScalar
 ) -> tuple[DecodedSequence, ...]:
     r"""Beam search over sequences of M choices among K, for any next-step distribution.
 
@@ -522,9 +522,9 @@ def _beam_width(value: object) -> int:
 def beam_search_decode(
     inputs: FloatArray,
     params: PointerNetworkParameters,
-    output_length: int,
+    output_length: IntScalar,
     *,
-    beam_width: int,
+    beam_width: IntScalar,
     mask_chosen: bool = False,
 ) -> tuple[DecodedSequence, ...]:
     r"""Beam-search decoding of one example: up to ``beam_width`` sequences, best first.

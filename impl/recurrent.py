@@ -43,7 +43,7 @@ import numpy as np
 
 from impl import _numerics as kernels
 from impl import _validation as check
-from impl._typing import FloatArray
+from impl._typing import FloatArray, IntScalar
 
 # --------------------------------------------------------------------------- helpers
 
@@ -129,8 +129,8 @@ class GateParameters:
         cls,
         rng: np.random.Generator,
         *,
-        input_size: int,
-        hidden_size: int,
+        input_size: IntScalar,
+        hidden_size: IntScalar,
         dtype: type[np.floating[Any]] = np.float64,
     ) -> "GateParameters":
         """Draw W, U, b uniformly in ±1/√m (PyTorch's default for recurrent cells)."""
@@ -223,8 +223,8 @@ class LSTMParameters:
         cls,
         rng: np.random.Generator,
         *,
-        input_size: int,
-        hidden_size: int,
+        input_size: IntScalar,
+        hidden_size: IntScalar,
         dtype: type[np.floating[Any]] = np.float64,
     ) -> "LSTMParameters":
         """Draw every array uniformly in ±1/√m (PyTorch's default) from ``rng``."""
@@ -293,8 +293,8 @@ class GRUParameters:
         cls,
         rng: np.random.Generator,
         *,
-        input_size: int,
-        hidden_size: int,
+        input_size: IntScalar,
+        hidden_size: IntScalar,
         dtype: type[np.floating[Any]] = np.float64,
     ) -> "GRUParameters":
         """Draw every array uniformly in ±1/√m (PyTorch's default) from ``rng``."""
@@ -355,7 +355,7 @@ class TorchRNNWeights:
         """The four arrays, in PyTorch's state-dict order."""
         return self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
 
-    def blocks(self, name: str, gate_count: int) -> int:
+    def blocks(self, name: str, gate_count: IntScalar) -> int:
         """Check the layout holds ``gate_count`` square blocks; return the hidden size m.
 
         ``name`` (a str, e.g. "LSTM") is used in the error; ``gate_count`` is a positive int.
@@ -670,7 +670,7 @@ def parameter_count(params: Parameters) -> int:
 
 
 def _sizes_and_biases(
-    input_size: int, hidden_size: int, biases_per_gate: object
+    input_size: object, hidden_size: object, biases_per_gate: object
 ) -> tuple[int, ...]:
     n = check.positive_int(input_size, "input_size")
     m = check.positive_int(hidden_size, "hidden_size")
@@ -680,7 +680,9 @@ def _sizes_and_biases(
     return n, m, b
 
 
-def lstm_parameter_count(input_size: int, hidden_size: int, *, biases_per_gate: int = 1) -> int:
+def lstm_parameter_count(
+    input_size: IntScalar, hidden_size: IntScalar, *, biases_per_gate: IntScalar = 1
+) -> int:
     r"""4m(m + n + b): an LSTM's parameter count with b biases per gate.
 
     Book: exercise 8-1 (b = 1); PyTorch/cuDNN keep two biases (b = 2).
@@ -691,7 +693,11 @@ def lstm_parameter_count(input_size: int, hidden_size: int, *, biases_per_gate: 
 
 
 def gru_parameter_count(
-    input_size: int, hidden_size: int, *, biases_per_gate: int = 1, reset_after: bool = False
+    input_size: IntScalar,
+    hidden_size: IntScalar,
+    *,
+    biases_per_gate: IntScalar = 1,
+    reset_after: bool = False,
 ) -> int:
     r"""3m(m + n + b) (+ m): a GRU's parameter count with b biases per gate.
 

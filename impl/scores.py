@@ -36,7 +36,7 @@ from typing import Any, TypeAlias
 import numpy as np
 
 from impl import _validation as check
-from impl._typing import FloatArray, Queries, Scores, Vectors
+from impl._typing import FloatArray, IntScalar, Queries, Scores, Vectors
 
 ScoreFunction: TypeAlias = Callable[[FloatArray, FloatArray], FloatArray]
 """``score(query (..., L, D_q), keys (..., N, D_k)) -> scores (..., L, N)``."""
@@ -207,9 +207,9 @@ class AdditiveScoreParameters:
         cls,
         rng: np.random.Generator,
         *,
-        key_dim: int,
-        query_dim: int,
-        hidden_dim: int,
+        key_dim: IntScalar,
+        query_dim: IntScalar,
+        hidden_dim: IntScalar,
         dtype: type[np.floating[Any]] = np.float64,
     ) -> "AdditiveScoreParameters":
         """Draw W, U, v uniformly in ±1/√fan_in (Glorot-style) from ``rng``.
@@ -280,8 +280,8 @@ class BilinearScoreParameters:
         cls,
         rng: np.random.Generator,
         *,
-        key_dim: int,
-        query_dim: int,
+        key_dim: IntScalar,
+        query_dim: IntScalar,
         dtype: type[np.floating[Any]] = np.float64,
     ) -> "BilinearScoreParameters":
         """Draw W with i.i.d. N(0, 1/(D_k D_q)) entries (so scores have O(1) variance)."""

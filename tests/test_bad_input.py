@@ -181,8 +181,7 @@ def test_scale_is_checked_in_the_inputs_dtype() -> None:
         scaled_dot_product_attention(q64, q64, q64, scale=1e-320)
     with pytest.raises(ValueError, match="scores"):  # 1e39 is fine in float64, the scores not
         scaled_dot_product_attention(np.full((2, 3), 1e300), q64, q64, scale=1e39)
-    half: Any = np.float32(0.5)  # a NumPy scalar where the signature says float: accepted
-    out = scaled_dot_product_attention(q32, q32, q32, scale=half)
+    out = scaled_dot_product_attention(q32, q32, q32, scale=np.float32(0.5))  # NumPy scalar
     assert out.dtype == np.float32
 
 
@@ -227,6 +226,4 @@ def test_sizes_that_would_run_for_minutes_are_refused() -> None:
         causal_mask(10**6, 10**6)
     with pytest.raises(TypeError, match="output_length must be an int, got float"):
         beam_search(uniform, output_length=2.0, beam_width=2)  # type: ignore[arg-type]
-    two: Any = np.int64(2)  # NumPy ints where the signature says int: accepted
-    width: Any = np.int32(2)
-    assert len(beam_search(uniform, output_length=two, beam_width=width)) == 2
+    assert len(beam_search(uniform, output_length=np.int64(2), beam_width=np.int32(2))) == 2
