@@ -124,22 +124,22 @@ def _sdpa(
     factor: float | None,
 ) -> tuple[FloatArray, FloatArray]:
     """softmax(Q Kᵀ · factor + additive, allowed) V and the weights (factor None: 1/√E)."""
-    if factor is None:
-        scores = _scaled_dot(q, k)
-    else:
-        with np.errstate(over="ignore", invalid="ignore"):
+    # Note: one errstate for the whole kernel (entering one costs microseconds); overflow
+    # is detected from the values below and re-raised by the caller as a named error.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if factor is None:
+            scores = _scaled_dot(q, k)
+        else:
             scores = (q @ _transposed(k)) * np.asarray(factor, dtype=q.dtype)
-    if additive is not None:
-        with np.errstate(over="ignore", invalid="ignore"):
+        if additive is None:
+            overflowed = not np.isfinite(scores).all()
+        else:
             scores = (scores + additive).astype(q.dtype)
-    if (
-        np.isnan(scores).any()
-        or np.isposinf(scores).any()
-        or (additive is None and np.isneginf(scores).any())
-    ):
-        raise _AttentionOverflowError
-    weights = kernels.softmax(scores, allowed)
-    return _weighted_sum(weights, v), weights
+            overflowed = not (scores < np.inf).all()  # NaN or +inf (−inf = forbidden)
+        if overflowed:
+            raise _AttentionOverflowError
+        weights = kernels.softmax(scores, allowed)
+        return _weighted_sum(weights, v), weights
 
 
 # --------------------------------------------------------------------------- checks
