@@ -35,4 +35,11 @@ Weights: TypeAlias = Annotated[FloatArray, "... l n"]
 Mask: TypeAlias = Annotated[BoolArray, "... l n"]
 """Boolean mask broadcastable to the scores; True = may attend."""
 
+IntScalar: TypeAlias = int | np.integer[Any]
+"""A size or index: a Python int or a NumPy integer (``np.int64(3)``); never a bool or float."""
+
+RealScalar: TypeAlias = float | np.floating[Any]
+"""A real scalar: a Python float or a NumPy float (``np.float32(0.95)``), checked in the
+dtype of the arrays it is used with."""
+
 SUPPORTED_DTYPES: tuple[type[np.floating[Any]], ...] = (np.float32, np.float64)

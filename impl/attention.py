@@ -15,37 +15,155 @@ batch axes broadcast.
 Masks are boolean, broadcastable to (..., L, N), True = may attend (as in
 PyTorch's ``scaled_dot_product_attention``). A query whose every position is
 masked gets weights 0 and output 0 (see ``impl.softmax``); hard attention
-returns index −1 for it.
+returns index −1 for it. A mask must not enlarge the result (more or longer
+axes than the scores is a ValueError); float, list and 0-d masks are a
+TypeError (except the additive float mask of ``scaled_dot_product_attention``,
+which must have the inputs' dtype).
+
+Checked once. Each public function checks and names its arguments, then calls
+the kernels ``_scores`` → ``_distribution`` → ``impl._numerics.softmax``
+(``_key_value``, ``_sdpa`` likewise); other modules (multi-head attention,
+the memories) call these kernels, never the checking functions. Edge cases:
+
+* zero-size axes (L, N, D, a batch of 0) are a ValueError naming the argument
+  (no distribution over zero inputs; empty query sets are refused too);
+* a user ``score`` must be callable and return a float array of shape
+  (..., L, N) in the inputs' dtype without NaN or +inf (−inf = masked), else
+  a ValueError/TypeError naming ``score``;
+* finite inputs whose scores overflow are a ValueError naming the query and
+  key arguments; the softmax itself is stable, and a weighted sum that
+  overflows (values near the dtype's maximum) is a ValueError naming the
+  value argument. Every other finite input gives a finite result.
 """
 
-import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
+from impl import _numerics as kernels
 from impl import _validation as check
-from impl._typing import BoolArray, FloatArray, IntArray, Queries, Scores, Vectors, Weights
-from impl.scores import ScoreFunction, scaled_dot_product_score, transposed_keys
-from impl.softmax import log_softmax, softmax
+from impl._typing import (
+    BoolArray,
+    FloatArray,
+    IntArray,
+    IntScalar,
+    Queries,
+    RealScalar,
+    Scores,
+    Vectors,
+    Weights,
+)
+from impl.scores import (
+    ScoreFunction,
+    _kernel_for,
+    _overflow_error,
+    _scaled_dot,
+    _transposed,
+    scaled_dot_product_score,
+)
 
-NO_INDEX = -1
+NO_INDEX = kernels.NO_INDEX
 """Index returned by hard attention for a query whose every position is masked."""
 
+ATTENTION_SAMPLE_LIMIT = 10**6
+"""The most samples ``reinforce_gradient_estimate`` draws per call (more would run for minutes)."""
 
-def _scores_and_mask(
-    query: FloatArray, keys: FloatArray, score: ScoreFunction, mask: BoolArray | None
-) -> tuple[FloatArray, BoolArray | None]:
-    q = check.float_array(query, "query", min_ndim=2)
-    k = check.float_array(keys, "keys", min_ndim=2)
-    check.same_dtype(query=q, keys=k)
-    if k.shape[-2] == 0:
-        raise ValueError(f"keys must hold at least one vector (N ≥ 1), got shape {k.shape}")
-    scores = score(q, k)
+
+class _AttentionOverflowError(Exception):
+    """Scores or outputs overflowed; the public function re-raises it naming its arguments."""
+
+
+# --------------------------------------------------------------------------- kernels
+
+
+def _scores(q: FloatArray, k: FloatArray, score: Callable[..., Any]) -> FloatArray:
+    """Scores (..., L, N) from an impl kernel or a user callable (whose result is checked)."""
+    kernel = _kernel_for(score)
+    if kernel is not None:
+        scores = kernel(q, k)
+        if not np.isfinite(scores).all():
+            raise _AttentionOverflowError
+        return scores
     expected = (*np.broadcast_shapes(q.shape[:-2], k.shape[:-2]), q.shape[-2], k.shape[-2])
-    if scores.shape != expected:
-        raise ValueError(f"score returned shape {scores.shape}, expected (..., L, N) = {expected}")
-    if mask is not None:
-        check.bool_mask(mask, "mask", scores.shape)
-    return scores, mask
+    return check.returned_array(score(q, k), "score", shape=expected, dtype=q.dtype)
+
+
+def _distribution(
+    q: FloatArray, k: FloatArray, score: Callable[..., Any], allowed: BoolArray | None
+) -> FloatArray:
+    """softmax_n(s(k_n, q_l)) with masked positions 0: the attention distribution kernel."""
+    return kernels.softmax(_scores(q, k, score), allowed)
+
+
+def _weighted_sum(weights: FloatArray, values: FloatArray) -> FloatArray:
+    with np.errstate(over="ignore", invalid="ignore"):
+        result: FloatArray = weights @ values  # Σ_n α_n v_n for each query row
+    if not np.isfinite(result).all():
+        raise _AttentionOverflowError
+    return result
+
+
+def _key_value(
+    q: FloatArray,
+    k: FloatArray,
+    v: FloatArray,
+    score: Callable[..., Any],
+    allowed: BoolArray | None,
+) -> FloatArray:
+    """Σ_n softmax_n(s(k_n, q)) v_n: the key-value attention kernel."""
+    return _weighted_sum(_distribution(q, k, score, allowed), v)
+
+
+def _sdpa(
+    q: FloatArray,
+    k: FloatArray,
+    v: FloatArray,
+    allowed: BoolArray | None,
+    additive: FloatArray | None,
+    factor: float | None,
+) -> tuple[FloatArray, FloatArray]:
+    """softmax(Q Kᵀ · factor + additive, allowed) V and the weights (factor None: 1/√E)."""
+    # Note: one errstate for the whole kernel (entering one costs microseconds); overflow
+    # is detected from the values below and re-raised by the caller as a named error.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if factor is None:
+            scores = _scaled_dot(q, k)
+        else:
+            scores = (q @ _transposed(k)) * np.asarray(factor, dtype=q.dtype)
+        if additive is None:
+            overflowed = not np.isfinite(scores).all()
+        else:
+            scores = (scores + additive).astype(q.dtype)
+            overflowed = not (scores < np.inf).all()  # NaN or +inf (−inf = forbidden)
+        if overflowed:
+            raise _AttentionOverflowError
+        weights = kernels.softmax(scores, allowed)
+        return _weighted_sum(weights, v), weights
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _query_keys_mask(
+    query: object,
+    keys: object,
+    score: object,
+    mask: object,
+    keys_name: str,
+    query_name: str = "query",
+) -> tuple[FloatArray, FloatArray, Callable[..., Any], BoolArray | None]:
+    """Check query, keys, score and mask once (the caller's names); return the mask's target."""
+    q = check.float_array(query, query_name, min_ndim=2, nonempty=True)
+    k = check.float_array(keys, keys_name, min_ndim=2, nonempty=True)
+    check.same_dtype(**{query_name: q, keys_name: k})
+    batch = check.batch_broadcast(**{query_name: q, keys_name: k})
+    f = check.callable_(score, "score")
+    if _kernel_for(f) is not None:
+        check.feature_match(keys_name, k, query_name, q)
+    target = (*batch, q.shape[-2], k.shape[-2])
+    allowed = None if mask is None else check.bool_mask(mask, "mask", target)
+    return q, k, f, allowed
 
 
 def attention_distribution(
@@ -61,16 +179,15 @@ def attention_distribution(
     Shapes: query (..., L, D_q), keys (..., N, D_k) -> weights (..., L, N);
     row l is the distribution over the N inputs for the book's query q_l.
     Assumptions: ``score`` returns (..., L, N); ``mask`` True = may attend;
-    a fully masked row has weights 0 (sums to 0, not 1).
+    a fully masked row has weights 0 (sums to 0, not 1). Edges: see the
+    module docstring.
     Spec: ``spec.attention.attention_distribution``.
     """
-    scores, checked_mask = _scores_and_mask(query, keys, score, mask)
-    return softmax(scores, checked_mask)
-
-
-def _weighted_sum(weights: FloatArray, values: FloatArray) -> FloatArray:
-    result: FloatArray = weights @ values  # Σ_n α_n v_n for each query row
-    return result
+    q, k, f, allowed = _query_keys_mask(query, keys, score, mask, "keys")
+    try:
+        return _distribution(q, k, f, allowed)
+    except _AttentionOverflowError:
+        raise _overflow_error("query and keys", q.dtype) from None
 
 
 def soft_attention(
@@ -85,11 +202,15 @@ def soft_attention(
     Book: §8.2, soft attention (weighted average of the inputs).
     Shapes: query (..., L, D_q), inputs (..., N, D) -> (..., L, D).
     Assumptions: the inputs serve as keys and values alike; see
-    ``attention_distribution`` for masks.
+    ``attention_distribution`` for masks, and the module docstring for edges
+    (errors name ``query`` and ``inputs``).
     Spec: ``spec.attention.soft_attention``.
     """
-    weights = attention_distribution(query, inputs, score=score, mask=mask)
-    return _weighted_sum(weights, inputs)
+    q, x, f, allowed = _query_keys_mask(query, inputs, score, mask, "inputs")
+    try:
+        return _key_value(q, x, x, f, allowed)
+    except _AttentionOverflowError:
+        raise _overflow_error("query and inputs", q.dtype) from None
 
 
 def key_value_attention(
@@ -105,32 +226,31 @@ def key_value_attention(
     Book: §8.2.1, key-value attention (keys make the distribution, values are summed).
     Shapes: query (..., L, D_q), keys (..., N, D_k), values (..., N, D_v) -> (..., L, D_v).
     The book's columns k_n, v_n are our rows keys[..., n, :], values[..., n, :].
+    Edges: see the module docstring (an overflow names query, keys and values).
     Spec: ``spec.attention.key_value_attention``.
     """
-    q = check.float_array(query, "query", min_ndim=2)
-    k = check.float_array(keys, "keys", min_ndim=2)
-    v = check.float_array(values, "values", min_ndim=2)
-    check.same_dtype(query=q, keys=k, values=v)
+    q, k, v, f, allowed = _key_value_checked(query, keys, values, score, mask, "query")
+    try:
+        return _key_value(q, k, v, f, allowed)
+    except _AttentionOverflowError:
+        raise _overflow_error("query, keys and values", q.dtype) from None
+
+
+def _key_value_checked(
+    query: object, keys: object, values: object, score: object, mask: object, query_name: str
+) -> tuple[FloatArray, FloatArray, FloatArray, Callable[..., Any], BoolArray | None]:
+    """The checks of key-value attention, naming the query argument ``query_name``."""
+    q, k, f, allowed = _query_keys_mask(query, keys, score, mask, "keys", query_name)
+    v = check.float_array(values, "values", min_ndim=2, nonempty=True)
+    check.same_dtype(**{query_name: q, "values": v})
     if k.shape[-2] != v.shape[-2]:
         raise ValueError(f"keys has {k.shape[-2]} vectors, values has {v.shape[-2]}")
-    check.batch_broadcast(query=q, keys=k, values=v)
-    weights = attention_distribution(query, keys, score=score, mask=mask)
-    return _weighted_sum(weights, v)
+    check.batch_broadcast(**{query_name: q, "keys": k, "values": v})
+    return q, k, v, f, allowed
 
 
-def sample_attention_index(weights: Weights, rng: np.random.Generator) -> IntArray:
-    r"""Draw z ∼ α independently for every row of ``weights``.
-
-    Book: §8.2.1, hard attention by random sampling.
-    Shapes: weights (..., N) -> indices (...,), int. A row of all zeros (fully
-    masked) gives ``NO_INDEX`` (−1).
-    Assumptions: rows are distributions (non-negative, summing to 1 or all 0),
-    as returned by ``attention_distribution``.
-    """
-    gen = check.generator(rng)
-    w = check.float_array(weights, "weights", min_ndim=1)
-    if (w < 0).any():
-        raise ValueError("weights must be non-negative")
+def _sample_index(w: FloatArray, gen: np.random.Generator) -> IntArray:
+    """Inverse-CDF draws z ∼ w per row; all-zero rows give NO_INDEX."""
     cumulative: FloatArray = np.cumsum(w.astype(np.float64), axis=-1)
     total: FloatArray = cumulative[..., -1:]
     # Inverse-CDF sampling: u ∼ U[0, total); z = #{n : F_n ≤ u}.
@@ -143,15 +263,23 @@ def sample_attention_index(weights: Weights, rng: np.random.Generator) -> IntArr
     return result
 
 
-def _gather_rows(inputs: FloatArray, index: IntArray) -> FloatArray:
-    """inputs (..., N, D), index (..., L) -> (..., L, D); index −1 gives a zero row."""
-    batch = np.broadcast_shapes(inputs.shape[:-2], index.shape[:-1])
-    expanded = np.broadcast_to(inputs, (*batch, *inputs.shape[-2:]))
-    safe: IntArray = np.broadcast_to(np.maximum(index, 0), (*batch, index.shape[-1]))
-    picked: FloatArray = np.take_along_axis(expanded, safe[..., None], axis=-2)
-    empty = np.broadcast_to(index == NO_INDEX, safe.shape)[..., None]
-    result: FloatArray = np.where(empty, 0, picked).astype(inputs.dtype)
-    return result
+def sample_attention_index(weights: Weights, rng: np.random.Generator) -> IntArray:
+    r"""Draw z ∼ α independently for every row of ``weights``.
+
+    Book: §8.2.1, hard attention by random sampling.
+    Shapes: weights (..., N) -> indices (...,), int. A row of all zeros (fully
+    masked) gives ``NO_INDEX`` (−1).
+    Assumptions: rows are distributions (non-negative, summing to 1 within
+    2N·eps, or all 0), as returned by ``attention_distribution``; anything
+    else is a ValueError naming ``weights``. Zero-size axes are a ValueError.
+    """
+    gen = check.generator(rng)
+    w = check.float_array(weights, "weights", min_ndim=1, nonempty=True)
+    # tolerance: a softmax row's sum is off by at most γ_{N−1} + N·u ≤ N·eps (eps = 2u); ×2 safety
+    check.distribution(
+        w, "weights", allow_zero_rows=True, tolerance=2 * w.shape[-1] * float(np.finfo(w.dtype).eps)
+    )
+    return _sample_index(w, gen)
 
 
 def hard_attention_argmax(
@@ -166,12 +294,16 @@ def hard_attention_argmax(
     Book: §8.2.1, hard attention (1).
     Shapes: query (..., L, D_q), inputs (..., N, D) -> (outputs (..., L, D),
     indices (..., L)). Ties go to the lowest index (NumPy's argmax). A fully
-    masked query gets index −1 and a zero output.
+    masked query gets index −1 and a zero output. Edges: module docstring.
     """
-    weights = attention_distribution(query, inputs, score=score, mask=mask)
+    q, x, f, allowed = _query_keys_mask(query, inputs, score, mask, "inputs")
+    try:
+        weights = _distribution(q, x, f, allowed)
+    except _AttentionOverflowError:
+        raise _overflow_error("query and inputs", q.dtype) from None
     index: IntArray = np.argmax(weights, axis=-1).astype(np.intp)
     index = np.where(weights.sum(axis=-1) > 0, index, NO_INDEX).astype(np.intp)
-    return _gather_rows(inputs, index), index
+    return kernels.gather_rows(x, index), index
 
 
 def hard_attention_sample(
@@ -187,15 +319,20 @@ def hard_attention_sample(
     Book: §8.2.1, hard attention (2). Its expectation over z is soft attention.
     Shapes: as ``hard_attention_argmax``. ``rng`` is the only source of randomness.
     """
-    weights = attention_distribution(query, inputs, score=score, mask=mask)
-    index = sample_attention_index(weights, rng)
-    return _gather_rows(inputs, index), index
+    gen = check.generator(rng)
+    q, x, f, allowed = _query_keys_mask(query, inputs, score, mask, "inputs")
+    try:
+        weights = _distribution(q, x, f, allowed)
+    except _AttentionOverflowError:
+        raise _overflow_error("query and inputs", q.dtype) from None
+    index = _sample_index(weights, gen)
+    return kernels.gather_rows(x, index), index
 
 
 def _scores_and_losses(scores: object, losses: object) -> tuple[FloatArray, FloatArray]:
     """Validate (scores, losses) of shape (..., N) and broadcast them to one shape."""
-    s = check.float_array(scores, "scores", min_ndim=1)
-    loss = check.float_array(losses, "losses", min_ndim=1)
+    s = check.float_array(scores, "scores", min_ndim=1, nonempty=True)
+    loss = check.float_array(losses, "losses", min_ndim=1, nonempty=True)
     check.same_dtype(scores=s, losses=loss)
     try:
         shape = np.broadcast_shapes(s.shape, loss.shape)
@@ -208,24 +345,36 @@ def _scores_and_losses(scores: object, losses: object) -> tuple[FloatArray, Floa
     return np.broadcast_to(s, shape), np.broadcast_to(loss, shape)
 
 
+def _losses_overflow(dtype: np.dtype[Any]) -> ValueError:
+    return ValueError(
+        f"losses are too large: L_n − Σ α L overflows {dtype}; keep |losses| below half the "
+        f"dtype's maximum ({float(np.finfo(dtype).max) / 2:.3g})"
+    )
+
+
 def expected_loss_gradient(scores: Scores, losses: FloatArray) -> FloatArray:
     r"""Exact gradient ∂/∂s_j E_{z∼softmax(s)}[L_z] = α_j (L_j − Σ_n α_n L_n).
 
     Book: §8.2.1 (hard attention is trained with reinforcement learning; this
     is the exact gradient its estimator targets).
     Shapes: scores (..., N), losses (..., N) (L_n = L(x_n), the loss if input n
-    is selected) -> (..., N).
+    is selected) -> (..., N). Finite scores of any size are fine (stable
+    softmax); losses whose differences overflow are a ValueError naming
+    ``losses``; zero-size axes are a ValueError.
     Spec: ``spec.attention.expected_loss_gradient``.
     """
     s, loss = _scores_and_losses(scores, losses)
-    alpha = softmax(s)
-    mean: FloatArray = (alpha * loss).sum(axis=-1, keepdims=True)
-    gradient: FloatArray = alpha * (loss - mean)
+    alpha = kernels.softmax(s)
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean: FloatArray = (alpha * loss).sum(axis=-1, keepdims=True)
+        gradient: FloatArray = alpha * (loss - mean)
+    if not np.isfinite(gradient).all():
+        raise _losses_overflow(s.dtype)
     return gradient
 
 
 def reinforce_gradient_estimate(
-    scores: Scores, losses: FloatArray, rng: np.random.Generator, *, num_samples: int
+    scores: Scores, losses: FloatArray, rng: np.random.Generator, *, num_samples: IntScalar
 ) -> FloatArray:
     r"""Monte-Carlo (REINFORCE) estimate of ∇_s E_{z∼α}[L_z] = E[L_z ∇_s log α_z].
 
@@ -234,35 +383,89 @@ def reinforce_gradient_estimate(
     contributes L_z (e_z − α); the estimate is their mean over ``num_samples``
     draws z ∼ α from ``rng``. It is unbiased; its variance falls as 1/num_samples.
     Shapes: scores (..., N), losses (..., N) -> (..., N).
+    Limits: ``num_samples`` ≤ ``ATTENTION_SAMPLE_LIMIT`` (10⁶), and the
+    (num_samples, ..., N) draws must fit ``ALLOCATION_LIMIT_BYTES``; larger is
+    a ValueError naming ``num_samples``. Overflowing losses: as
+    ``expected_loss_gradient``.
     Spec: ``spec.attention.reinforce_identity``.
     """
     gen = check.generator(rng)
-    count = check.positive_int(num_samples, "num_samples")
+    count = check.size(num_samples, "num_samples", high=ATTENTION_SAMPLE_LIMIT)
     s, loss = _scores_and_losses(scores, losses)
+    check.allocation(count * s.size, np.dtype(np.float64), "num_samples", "the samples")
     shape = s.shape
-    log_alpha = log_softmax(s)
+    log_alpha = kernels.log_softmax(s)
     alpha: FloatArray = np.exp(log_alpha)
     repeated = np.broadcast_to(alpha, (count, *shape))
-    z = sample_attention_index(repeated, gen)  # (S, ...)
+    z = _sample_index(repeated, gen)  # (S, ...)
     picked_loss: FloatArray = np.take_along_axis(
         np.broadcast_to(loss, (count, *shape)), z[..., None], axis=-1
     )  # L_z, (S, ..., 1)
     one_hot: FloatArray = (np.arange(shape[-1]) == z[..., None]).astype(s.dtype)
     score_function: FloatArray = one_hot - alpha  # ∇_s log α_z = e_z − α
-    estimate: FloatArray = (picked_loss * score_function).mean(axis=0).astype(s.dtype)
+    with np.errstate(over="ignore", invalid="ignore"):
+        estimate: FloatArray = (picked_loss * score_function).mean(axis=0).astype(s.dtype)
+    if not np.isfinite(estimate).all():
+        raise _losses_overflow(s.dtype)
     return estimate
 
 
-def causal_mask(query_length: int, key_length: int) -> BoolArray:
+def _causal(length: int, keys: int) -> BoolArray:
+    mask: BoolArray = np.tri(length, keys, k=0, dtype=np.bool_)
+    return mask
+
+
+def causal_mask(query_length: IntScalar, key_length: IntScalar) -> BoolArray:
     """Boolean (L, S) mask allowing position j for query i iff j ≤ i (top-left aligned).
 
     This is PyTorch's ``is_causal`` mask, ``ones(L, S).tril(0)``: for L ≠ S it
-    is aligned at the top-left corner, not the bottom-right.
+    is aligned at the top-left corner, not the bottom-right. Sizes must be
+    positive ints (NumPy ints accepted) and L·S bytes must fit
+    ``ALLOCATION_LIMIT_BYTES``.
     """
     length = check.positive_int(query_length, "query_length")
     keys = check.positive_int(key_length, "key_length")
-    mask: BoolArray = np.tri(length, keys, k=0, dtype=np.bool_)
-    return mask
+    check.allocation(length * keys, np.dtype(np.bool_), "query_length and key_length", "the mask")
+    return _causal(length, keys)
+
+
+def _sdpa_checked(
+    query: object,
+    key: object,
+    value: object,
+    mask: object,
+    scale: object,
+    is_causal: object,
+) -> tuple[FloatArray, FloatArray, FloatArray, BoolArray | None, FloatArray | None, float | None]:
+    q = check.float_array(query, "query", min_ndim=2, nonempty=True)
+    k = check.float_array(key, "key", min_ndim=2, nonempty=True)
+    v = check.float_array(value, "value", min_ndim=2, nonempty=True)
+    check.same_dtype(query=q, key=k, value=v)
+    check.feature_match("key", k, "query", q)
+    if k.shape[-2] != v.shape[-2]:
+        raise ValueError(f"key has {k.shape[-2]} vectors, value has {v.shape[-2]}")
+    check.batch_broadcast(query=q, key=k, value=v)
+    causal = check.boolean(is_causal, "is_causal")
+    if mask is not None and causal:
+        raise ValueError("give either mask or is_causal=True, not both (as in PyTorch)")
+    factor = None if scale is None else check.positive_real_in_dtype(scale, "scale", q.dtype)
+    target = (*np.broadcast_shapes(q.shape[:-2], k.shape[:-2]), q.shape[-2], k.shape[-2])
+    allowed: BoolArray | None = _causal(q.shape[-2], k.shape[-2]) if causal else None
+    additive: FloatArray | None = None
+    if mask is not None:
+        if isinstance(mask, np.ndarray) and mask.dtype.kind == "f":
+            if mask.dtype != q.dtype:
+                raise TypeError(
+                    f"mask (an additive float mask) has dtype {mask.dtype}, query has {q.dtype}; "
+                    "mixing float32 and float64 is a TypeError"
+                )
+            additive = check.float_array(mask, "mask", min_ndim=1, allow_inf=True)
+            if np.isposinf(additive).any():
+                raise ValueError("mask (float, additive) contains +inf")
+            check.broadcast_to_target(additive, "mask", target, what="the scores' shape")
+        else:
+            allowed = check.bool_mask(mask, "mask", target)
+    return q, k, v, allowed, additive, factor
 
 
 def scaled_dot_product_attention_with_weights(
@@ -271,7 +474,7 @@ def scaled_dot_product_attention_with_weights(
     value: Vectors,
     mask: BoolArray | FloatArray | None = None,
     *,
-    scale: float | None = None,
+    scale: RealScalar | None = None,
     is_causal: bool = False,
 ) -> tuple[Queries, Weights]:
     r"""Scaled dot-product attention softmax(Q Kᵀ · scale + mask) V, and its weights.
@@ -282,52 +485,26 @@ def scaled_dot_product_attention_with_weights(
     (output (..., L, E_v), weights (..., L, S)); batch axes broadcast.
     Semantics equal PyTorch's ``torch.nn.functional.scaled_dot_product_attention``
     for the same arguments (without dropout):
-      * ``scale`` defaults to 1/√E;
-      * a boolean ``mask`` (broadcastable to (..., L, S)): True = may attend;
-        a float ``mask`` is added to the scores (−inf entries forbid);
-      * ``is_causal`` applies ``causal_mask(L, S)`` (top-left aligned);
+      * ``scale`` defaults to 1/√E; given, it must be a positive real (Python
+        or NumPy scalar) that is a normal number in the inputs' dtype
+        (1e39 with float32 inputs, 0, negatives and 1e-320 are ValueErrors);
+      * a boolean ``mask`` (broadcastable to (..., L, S) without enlarging it):
+        True = may attend; a float ``mask`` of the inputs' dtype is added to
+        the scores (−inf entries forbid; the other float dtype is a TypeError);
+      * ``is_causal`` (a bool) applies ``causal_mask(L, S)`` (top-left aligned);
         giving both ``mask`` and ``is_causal`` is a ``ValueError`` (as in PyTorch);
       * a query whose every position is forbidden gets weights 0 and output 0
         (PyTorch ≥ 2.5 does the same).
+    Edges: zero-size axes and scores that overflow (naming query, key, scale
+    and mask) or outputs that overflow are ValueErrors; see the module docstring.
     # Note: PyTorch's ``dropout_p`` and ``enable_gqa`` are not supported:
     # nndl8 is a deterministic reference, and GQA is outside chapter 8.
     """
-    q = check.float_array(query, "query", min_ndim=2)
-    k = check.float_array(key, "key", min_ndim=2)
-    v = check.float_array(value, "value", min_ndim=2)
-    check.same_dtype(query=q, key=k, value=v)
-    check.feature_match("key", k, "query", q)
-    if k.shape[-2] != v.shape[-2]:
-        raise ValueError(f"key has {k.shape[-2]} vectors, value has {v.shape[-2]}")
-    check.batch_broadcast(query=q, key=k, value=v)
-    if mask is not None and is_causal:
-        raise ValueError("give either mask or is_causal=True, not both (as in PyTorch)")
-    factor = 1.0 / math.sqrt(q.shape[-1]) if scale is None else check.finite_float(scale, "scale")
-    scores: FloatArray = (q @ transposed_keys(k)) * np.asarray(factor, dtype=q.dtype)
-    bool_mask: BoolArray | None = None
-    if is_causal:
-        bool_mask = causal_mask(q.shape[-2], k.shape[-2])
-    elif mask is not None:
-        if not isinstance(mask, np.ndarray):
-            raise TypeError(f"mask must be a numpy bool or float array, got {type(mask).__name__}")
-        if mask.dtype == np.bool_:
-            bool_mask = check.bool_mask(mask, "mask", scores.shape)
-        elif mask.dtype in (np.float32, np.float64):
-            additive = check.float_array(mask, "mask", allow_inf=True)
-            if np.isposinf(additive).any():
-                raise ValueError("mask (float, additive) contains +inf")
-            try:
-                np.broadcast_shapes(additive.shape, scores.shape)
-            except ValueError:
-                raise ValueError(
-                    f"mask has shape {additive.shape}, which does not broadcast to the "
-                    f"scores' shape {scores.shape}"
-                ) from None
-            scores = (scores + additive).astype(q.dtype)
-        else:
-            raise TypeError(f"mask must have dtype bool or float, got {mask.dtype}")
-    weights = softmax(scores, bool_mask)
-    return _weighted_sum(weights, v), weights
+    q, k, v, allowed, additive, factor = _sdpa_checked(query, key, value, mask, scale, is_causal)
+    try:
+        return _sdpa(q, k, v, allowed, additive, factor)
+    except _AttentionOverflowError:
+        raise _overflow_error("query, key, value, scale and mask", q.dtype) from None
 
 
 def scaled_dot_product_attention(
@@ -336,7 +513,7 @@ def scaled_dot_product_attention(
     value: Vectors,
     mask: BoolArray | FloatArray | None = None,
     *,
-    scale: float | None = None,
+    scale: RealScalar | None = None,
     is_causal: bool = False,
 ) -> Queries:
     r"""Scaled dot-product attention softmax(Q Kᵀ · scale + mask) V.
@@ -346,7 +523,8 @@ def scaled_dot_product_attention(
     (this returns only the output (..., L, E_v)), equal to PyTorch's function
     of the same name.
     """
-    output, _ = scaled_dot_product_attention_with_weights(
-        query, key, value, mask, scale=scale, is_causal=is_causal
-    )
-    return output
+    q, k, v, allowed, additive, factor = _sdpa_checked(query, key, value, mask, scale, is_causal)
+    try:
+        return _sdpa(q, k, v, allowed, additive, factor)[0]
+    except _AttentionOverflowError:
+        raise _overflow_error("query, key, value, scale and mask", q.dtype) from None

@@ -22,6 +22,15 @@ Ragged documents use a word mask (True = real word):
   sentence vector 0, and is itself masked at the sentence level (weight 0);
 * an **empty document** (every word masked) has all weights 0 and document
   vector 0 (not NaN) — the convention of ``impl.softmax`` for fully masked rows.
+
+Checked once: public functions check and name their arguments, then run the
+kernels ``_logits`` → ``_pool`` → ``impl._numerics.softmax``. Zero-size axes
+are a ValueError naming the argument (use the mask for empty sentences); a
+mask must not enlarge the result. Finite states of any size give finite
+weights (tanh saturates); a pooled vector that overflows, or a projection
+W h that overflows to inf − inf, is a ValueError naming the states. The
+parameter containers keep read-only private copies (an in-place edit raises;
+``dataclasses.replace`` re-checks).
 """
 
 import math
@@ -30,9 +39,9 @@ from typing import Any
 
 import numpy as np
 
+from impl import _numerics as kernels
 from impl import _validation as check
-from impl._typing import BoolArray, FloatArray
-from impl.softmax import softmax
+from impl._typing import BoolArray, FloatArray, IntScalar
 
 
 @dataclass(frozen=True)
@@ -48,9 +57,9 @@ class AttentionPoolingParameters:
     context: FloatArray
 
     def __post_init__(self) -> None:
-        W = check.float_array(self.W, "W", min_ndim=2)
-        b = check.float_array(self.b, "b", min_ndim=1)
-        context = check.float_array(self.context, "context", min_ndim=1)
+        W = check.float_array(self.W, "W", min_ndim=2, nonempty=True)
+        b = check.float_array(self.b, "b", min_ndim=1, nonempty=True)
+        context = check.float_array(self.context, "context", min_ndim=1, nonempty=True)
         check.same_dtype(W=W, b=b, context=context)
         if W.ndim != 2 or b.ndim != 1 or context.ndim != 1:
             raise ValueError(
@@ -62,6 +71,7 @@ class AttentionPoolingParameters:
                 f"W, b and context must share the attention size D_a: W has {W.shape[0]} rows, "
                 f"b has {b.shape[0]} entries, context has {context.shape[0]}"
             )
+        check.frozen_fields(self, W=W, b=b, context=context)
 
     @property
     def input_dim(self) -> int:
@@ -73,19 +83,18 @@ class AttentionPoolingParameters:
         cls,
         rng: np.random.Generator,
         *,
-        input_dim: int,
-        attention_dim: int,
+        input_dim: IntScalar,
+        attention_dim: IntScalar,
         dtype: type[np.floating[Any]] = np.float64,
     ) -> "AttentionPoolingParameters":
         """Draw W, context uniformly in ±1/√fan_in from ``rng``; b = 0."""
         gen = check.generator(rng)
-        d = check.positive_int(input_dim, "input_dim")
-        d_a = check.positive_int(attention_dim, "attention_dim")
+        d, d_a, chosen = _dims(input_dim, attention_dim, dtype)
         w_bound, u_bound = 1.0 / math.sqrt(d), 1.0 / math.sqrt(d_a)
         return cls(
-            W=gen.uniform(-w_bound, w_bound, size=(d_a, d)).astype(dtype),
-            b=np.zeros(d_a, dtype=dtype),
-            context=gen.uniform(-u_bound, u_bound, size=d_a).astype(dtype),
+            W=gen.uniform(-w_bound, w_bound, size=(d_a, d)).astype(chosen),
+            b=np.zeros(d_a, dtype=chosen),
+            context=gen.uniform(-u_bound, u_bound, size=d_a).astype(chosen),
         )
 
 
@@ -97,7 +106,9 @@ class HierarchicalAttentionParameters:
     sentence: AttentionPoolingParameters
 
     def __post_init__(self) -> None:
-        check.same_dtype(word_W=self.word.W, sentence_W=self.sentence.W)
+        check.instance(self.word, AttentionPoolingParameters, "word")
+        check.instance(self.sentence, AttentionPoolingParameters, "sentence")
+        check.same_dtype(word=self.word.W, sentence=self.sentence.W)
         if self.word.input_dim != self.sentence.input_dim:
             raise ValueError(
                 f"word level pools {self.word.input_dim}-dimensional states but the sentence "
@@ -110,12 +121,13 @@ class HierarchicalAttentionParameters:
         cls,
         rng: np.random.Generator,
         *,
-        input_dim: int,
-        attention_dim: int,
+        input_dim: IntScalar,
+        attention_dim: IntScalar,
         dtype: type[np.floating[Any]] = np.float64,
     ) -> "HierarchicalAttentionParameters":
         """Draw both levels from ``rng`` (word level first)."""
         gen = check.generator(rng)
+        _dims(input_dim, attention_dim, dtype)
         return cls(
             word=AttentionPoolingParameters.initialize(
                 gen, input_dim=input_dim, attention_dim=attention_dim, dtype=dtype
@@ -126,13 +138,60 @@ class HierarchicalAttentionParameters:
         )
 
 
-def _check_level(states: FloatArray, name: str, parameters: AttentionPoolingParameters) -> None:
-    check.instance(parameters, AttentionPoolingParameters, "parameters")
-    check.same_dtype(**{name: states, "W": parameters.W})
-    if states.shape[-1] != parameters.input_dim:
-        raise ValueError(
-            f"{name} has {states.shape[-1]} features, W expects {parameters.input_dim}"
-        )
+def _dims(input_dim: object, attention_dim: object, dtype: object) -> tuple[int, int, Any]:
+    d = check.positive_int(input_dim, "input_dim")
+    d_a = check.positive_int(attention_dim, "attention_dim")
+    chosen = check.float_dtype(dtype)
+    check.allocation(d_a * (d + 2), chosen, "input_dim and attention_dim", "W, b, context")
+    return d, d_a, chosen
+
+
+def _check_level(
+    states: object, name: str, parameters: object, min_ndim: int
+) -> tuple[FloatArray, AttentionPoolingParameters]:
+    h = check.float_array(states, name, min_ndim=min_ndim, nonempty=True)
+    p = check.instance(parameters, AttentionPoolingParameters, "parameters")
+    check.same_dtype(**{name: h, "parameters": p.W})
+    if h.shape[-1] != p.input_dim:
+        raise ValueError(f"{name} has {h.shape[-1]} features, W expects {p.input_dim}")
+    return h, p
+
+
+class _PoolingOverflowError(Exception):
+    """A projection or pooled vector overflowed; re-raised naming the states."""
+
+
+def _overflowed(name: str, dtype: Any) -> ValueError:
+    return ValueError(
+        f"{name} are too large: W h + b or the pooled Σ_t α_t h_t overflowed {dtype}; keep "
+        "|states| below the dtype's maximum divided by the number of pooled vectors"
+    )
+
+
+def _logits(h: FloatArray, p: AttentionPoolingParameters) -> FloatArray:
+    with np.errstate(over="ignore", invalid="ignore"):
+        pre: FloatArray = h @ p.W.T + p.b
+    if np.isnan(pre).any():
+        raise _PoolingOverflowError
+    hidden: FloatArray = np.tanh(pre)  # rows u_tᵀ: (..., T, D_a); tanh(±inf) = ±1
+    logits: FloatArray = hidden @ p.context  # (..., T)
+    return logits
+
+
+def _pool(
+    h: FloatArray, p: AttentionPoolingParameters, allowed: BoolArray | None
+) -> tuple[FloatArray, FloatArray]:
+    logits = _logits(h, p)
+    weights = kernels.softmax(logits, allowed)  # masked → 0; fully masked row → all 0
+    # Note: a padded state is multiplied by an exact 0 weight, so any finite garbage it holds
+    # contributes exactly 0; np.where makes that explicit (and shields against 0·huge).
+    valid: BoolArray = np.broadcast_to(weights > 0, logits.shape)
+    kept: FloatArray = np.where(valid[..., None], h, np.zeros((), dtype=h.dtype))
+    with np.errstate(over="ignore", invalid="ignore"):
+        pooled: FloatArray = np.einsum("...t,...td->...d", weights, kept)  # Σ_t α_t h_t
+    if not np.isfinite(pooled).all():
+        raise _PoolingOverflowError
+    return pooled, weights
 
 
 def attention_pooling_scores(
@@ -142,13 +201,13 @@ def attention_pooling_scores(
 
     Book: §8.2.1 (a), HAN: u_it = tanh(W_w h_it + b_w), logit u_itᵀ u_w.
     Shapes: states (..., T, D) -> (..., T). The book's columns h_t are our
-    rows states[..., t, :].
+    rows states[..., t, :]. Edges: see the module docstring.
     """
-    h = check.float_array(states, "states", min_ndim=2)
-    _check_level(h, "states", parameters)
-    hidden: FloatArray = np.tanh(h @ parameters.W.T + parameters.b)  # rows u_tᵀ: (..., T, D_a)
-    logits: FloatArray = hidden @ parameters.context  # (..., T)
-    return logits
+    h, p = _check_level(states, "states", parameters, 2)
+    try:
+        return _logits(h, p)
+    except _PoolingOverflowError:
+        raise _overflowed("states", h.dtype) from None
 
 
 def attention_pooling(
@@ -160,22 +219,17 @@ def attention_pooling(
 
     Book: §8.2.1 (a), hierarchical attention (word level:
     α_it = softmax_t(u_itᵀ u_w), s_i = Σ_t α_it h_it).
-    Shapes: states (..., T, D), mask (..., T) broadcastable, True = real ->
-    (pooled (..., D), weights (..., T)).
+    Shapes: states (..., T, D), mask (..., T) broadcastable without enlarging
+    the result, True = real -> (pooled (..., D), weights (..., T)).
     A fully masked row gives weights 0 and pooled vector 0 (see the module docstring).
     Spec: none; the weights are ``impl.softmax.softmax`` of ``attention_pooling_scores``.
     """
-    h = check.float_array(states, "states", min_ndim=2)
-    logits = attention_pooling_scores(h, parameters)
-    if mask is not None:
-        check.bool_mask(mask, "mask", logits.shape)
-    weights = softmax(logits, mask)  # masked → 0; fully masked row → all 0
-    # Note: a padded state is multiplied by an exact 0 weight, so any finite garbage it holds
-    # contributes exactly 0; np.where makes that explicit (and shields against 0·huge).
-    valid: BoolArray = np.broadcast_to(weights > 0, logits.shape)
-    kept: FloatArray = np.where(valid[..., None], h, np.zeros((), dtype=h.dtype))
-    pooled: FloatArray = np.einsum("...t,...td->...d", weights, kept)  # Σ_t α_t h_t
-    return pooled, weights
+    h, p = _check_level(states, "states", parameters, 2)
+    allowed = None if mask is None else check.bool_mask(mask, "mask", h.shape[:-1])
+    try:
+        return _pool(h, p, allowed)
+    except _PoolingOverflowError:
+        raise _overflowed("states", h.dtype) from None
 
 
 @dataclass(frozen=True)
@@ -222,26 +276,21 @@ def hierarchical_attention(
     (see the module docstring).
     Spec: none (no symbolic twin); the tests compare with a float64 loop over the formula.
     """
-    h = check.float_array(word_states, "word_states", min_ndim=3)
-    check.instance(parameters, HierarchicalAttentionParameters, "parameters")
-    _check_level(h, "word_states", parameters.word)
+    h = check.float_array(word_states, "word_states", min_ndim=3, nonempty=True)
+    p = check.instance(parameters, HierarchicalAttentionParameters, "parameters")
+    _check_level(h, "word_states", p.word, 3)
     word_shape = h.shape[:-1]  # (..., S, T)
     if word_mask is None:
         mask: BoolArray = np.ones(word_shape, dtype=np.bool_)
     else:
-        check.bool_mask(word_mask, "word_mask", word_shape)
-        if np.broadcast_shapes(word_mask.shape, word_shape) != word_shape:
-            raise ValueError(
-                f"word_mask has shape {word_mask.shape}, which has more batch axes than "
-                f"word_states' words {word_shape}"
-            )
-        mask = np.broadcast_to(word_mask, word_shape)
-    sentence_vectors, word_weights = attention_pooling(h, parameters.word, mask)
-    # An empty sentence (no real word) is masked one level up.
-    sentence_mask: BoolArray = np.any(mask, axis=-1, keepdims=False)
-    document, sentence_weights = attention_pooling(
-        sentence_vectors, parameters.sentence, sentence_mask
-    )
+        mask = np.broadcast_to(check.bool_mask(word_mask, "word_mask", word_shape), word_shape)
+    try:
+        sentence_vectors, word_weights = _pool(h, p.word, mask)
+        # An empty sentence (no real word) is masked one level up.
+        sentence_mask: BoolArray = np.any(mask, axis=-1, keepdims=False)
+        document, sentence_weights = _pool(sentence_vectors, p.sentence, sentence_mask)
+    except _PoolingOverflowError:
+        raise _overflowed("word_states", h.dtype) from None
     return HierarchicalAttentionResult(
         document=document,
         sentence_vectors=sentence_vectors,

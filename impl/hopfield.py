@@ -20,36 +20,90 @@ Conventions shared by every function here:
 * **Bias** b is optional, (..., M), default 0.
 * Batch axes of state, weights and bias broadcast against each other, so a
   stack of T networks (T, M, M) can run T trials (T, M) in one call.
-* The **tie rule** is the book's: a neuron whose field is ≥ 0 becomes +1. The
-  field is computed in floating point, so a field that is 0 in exact
-  arithmetic may come out as ±(a few ulps); the tie is then decided by the
-  rounded value. Asynchronous updates round identically for batched and
-  single calls; ``local_field``/``synchronous_update`` use a BLAS matmul,
-  whose rounding may differ between a batched and a single call, so a field
-  within a few ulps of 0 may be decided differently there.
+* **Checked once.** Each public function validates its arguments once (the
+  O(M²) symmetry and overflow checks included) and then runs private kernels
+  that trust them; a run of many sweeps checks W once, not once per sweep.
+* The **tie rule** is the book's: a neuron whose field is ≥ 0 becomes +1, and
+  it holds wherever the *exact* field is 0. The field is computed in floating
+  point, where an exact 0 (common: Hebbian weights of ±1 patterns give fields
+  that are multiples of 1/N) comes out as ±(a few ulps). So the update decides
+  with a derived rounding band: +1 iff the computed field ĥ_i ≥ −δ_i, where
+  δ_i = γ_n · (Σ_j |w_ij| + |b_i|), γ_n = n·u/(1 − n·u), u the unit roundoff
+  and n = (R + 2)·M + 4 with R = ``_REFRESH_FLIPS_PER_NEURON``. This δ_i bounds
+  |ĥ_i − h_i| on every path here (a BLAS product: M additions; an incremental
+  field after up to R·M flips: one rounding each; the rounding of the weights
+  and bias themselves from the reals they stand for: one more; the rest covers
+  the rounding of δ_i itself). Consequences, all tested: (1) an exact tie
+  always goes to +1; (2) a field with |h_i| > 2δ_i, or any positive one, is
+  decided by its exact sign; (3) so asynchronous, batched and synchronous
+  updates agree with exact rational arithmetic whenever no exact field lies in
+  [−2δ_i, 0) — true for Hebbian weights of ±1 patterns (fields are multiples of
+  1/N) when 2·max_i δ_i < 1/N; as |w_ij| ≤ 1 gives δ_i ≤ γ_n·M, it suffices
+  that 20·M²·N·u < 1: float64 up to M = N = 76 000, float32 up to M = N = 94
+  (``tests/test_hopfield.py`` checks it against ``fractions.Fraction``).
+  # Note: the one departure from the book: a nonzero field in [−δ_i, 0),
+  # which floating point cannot tell from a tie, is also sent to +1.
 * Extremes: M = 1 works (w_11 = 0, so the field is b_1 and with b = 0 the
   tie sends the neuron to +1); M = 0 (no neurons) is allowed and trivial
-  (energy 0, a run converges after one empty sweep); ±inf and NaN weights
-  are rejected; finite weights are fine while the sums Σ_j |w_ij| stay within
-  the dtype's range (e.g. |w| ≤ 1e30 in float32 for M up to 1e8); beyond
-  that the fields and energies overflow, which is not checked.
+  (energy 0, a run converges after one empty sweep); a batch of 0 states
+  gives an empty result; ±inf and NaN weights are rejected; finite weights are
+  accepted while Σ_ij |w_ij| + Σ_i |b_i| ≤ finfo(dtype).max / 4 (≈ 8.5e37 in
+  float32, 4.5e307 in float64) — the bound under which no field, energy or
+  field increment can overflow; beyond it a ``ValueError`` names the weights.
 * Storage rules take patterns (..., N, M) of ±1 (the book's x^(1..N), one per
   row) and return (..., M, M) weights, symmetric with zero diagonal.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 
 from impl import _validation as check
-from impl._typing import FloatArray, IntArray
+from impl._typing import BoolArray, FloatArray, IntArray
+
+ArrayT = TypeVar("ArrayT", bound=np.ndarray[Any, Any])
 
 UpdateMode = Literal["asynchronous", "synchronous"]
 """How ``run_to_fixed_point`` updates the neurons."""
 
+MAX_TRAJECTORY_ENTRIES = 10**8
+"""``run_to_fixed_point`` keeps every state: max_sweeps · M is refused above this
+(10⁸ entries, 800 MB in float64)."""
+
+_REFRESH_FLIPS_PER_NEURON = 8
+"""R: incremental fields are recomputed from scratch before R·M flips accumulate
+(their rounding error grows by one rounding per flip; δ_i covers R·M of them)."""
+
 
 # --------------------------------------------------------------------------- validation
+
+
+def _check_weights(
+    weights: object, name: str, *, allow_asymmetric: bool, allow_nonzero_diagonal: bool
+) -> FloatArray:
+    W = check.float_array(weights, name, min_ndim=2)
+    if W.shape[-1] != W.shape[-2]:
+        raise ValueError(f"{name} must be square (..., M, M), got shape {W.shape}")
+    if not allow_asymmetric:
+        check.symmetric_matrix(
+            W,
+            name,
+            tolerance=0.0,
+            remedy="pass allow_asymmetric=True to study asymmetric networks, or symmetrise "
+            "with (W + W.T) / 2",
+        )
+    if not allow_nonzero_diagonal:
+        diagonal: FloatArray = np.abs(np.diagonal(W, axis1=-2, axis2=-1))
+        if diagonal.size and diagonal.max() > 0:
+            where = tuple(int(p) for p in np.unravel_index(int(diagonal.argmax()), diagonal.shape))
+            raise ValueError(
+                f"{name} must have a zero diagonal (w_ii = 0): largest |w_ii| = "
+                f"{float(diagonal.max())!r} at (batch, i) = {where}; pass "
+                f"allow_nonzero_diagonal=True to study self-coupled networks"
+            )
+    return W
 
 
 def validate_weights(
@@ -66,28 +120,34 @@ def validate_weights(
     the matrix is not exactly symmetric, or the largest |w_ii| when the diagonal
     is not exactly zero — unless the matching ``allow_*`` opt-out is given.
     """
-    W = check.float_array(weights, "weights", min_ndim=2)
-    if W.shape[-1] != W.shape[-2]:
-        raise ValueError(f"weights must be square (..., M, M), got shape {W.shape}")
-    if not allow_asymmetric:
-        asymmetry: FloatArray = np.abs(W - np.swapaxes(W, -1, -2))
-        if asymmetry.size and asymmetry.max() > 0:
-            where = tuple(int(p) for p in np.unravel_index(int(asymmetry.argmax()), W.shape))
-            raise ValueError(
-                f"weights must be symmetric (w_ij = w_ji): largest |w_ij - w_ji| = "
-                f"{float(asymmetry.max())!r} at index {where}; pass allow_asymmetric=True to "
-                f"study asymmetric networks, or symmetrise with (W + W.T) / 2"
-            )
-    if not allow_nonzero_diagonal:
-        diagonal: FloatArray = np.abs(np.diagonal(W, axis1=-2, axis2=-1))
-        if diagonal.size and diagonal.max() > 0:
-            where = tuple(int(p) for p in np.unravel_index(int(diagonal.argmax()), diagonal.shape))
-            raise ValueError(
-                f"weights must have a zero diagonal (w_ii = 0): largest |w_ii| = "
-                f"{float(diagonal.max())!r} at (batch, i) = {where}; pass "
-                f"allow_nonzero_diagonal=True to study self-coupled networks"
-            )
-    return W
+    return _check_weights(
+        weights,
+        "weights",
+        allow_asymmetric=check.boolean(allow_asymmetric, "allow_asymmetric"),
+        allow_nonzero_diagonal=check.boolean(allow_nonzero_diagonal, "allow_nonzero_diagonal"),
+    )
+
+
+@dataclass(frozen=True)
+class _Network:
+    """A validated network: state s, weights W, bias b (filled in) and the tie band δ."""
+
+    s: FloatArray
+    W: FloatArray
+    b: FloatArray
+    band: FloatArray  # δ_i, broadcast shape of W's and b's batch axes + (M,)
+    batch: tuple[int, ...]
+    symmetric: bool  # W = Wᵀ exactly (then column i of W is row i)
+
+
+def _rounding_band(row_sums: FloatArray, dtype: np.dtype[Any]) -> FloatArray:
+    """δ_i = γ_n (Σ_j |w_ij| + |b_i|), n = (R + 2)M + 4 (see the module docstring)."""
+    m = row_sums.shape[-1]
+    u = float(np.finfo(dtype).eps) / 2
+    n = (_REFRESH_FLIPS_PER_NEURON + 2) * m + 4
+    gamma = n * u / (1 - n * u)
+    band: FloatArray = (gamma * row_sums).astype(dtype)
+    return band
 
 
 def _network(
@@ -95,41 +155,218 @@ def _network(
     weights: object,
     bias: object,
     *,
-    allow_asymmetric: bool,
-    allow_nonzero_diagonal: bool,
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Validate (state, weights, bias); return them with bias filled in as zeros."""
-    s = check.plus_minus_one_array(state, "state")
-    W = validate_weights(
-        weights, allow_asymmetric=allow_asymmetric, allow_nonzero_diagonal=allow_nonzero_diagonal
+    allow_asymmetric: object,
+    allow_nonzero_diagonal: object,
+    state_name: str = "state",
+) -> _Network:
+    """Validate (state, weights, bias) once; fill in the bias; derive the tie band.
+
+    ``state_name`` is the caller's name for the states (``starts``, ``patterns``).
+    """
+    s = check.plus_minus_one_array(state, state_name)
+    allow_asymmetric = check.boolean(allow_asymmetric, "allow_asymmetric")
+    W = _check_weights(
+        weights,
+        "weights",
+        allow_asymmetric=allow_asymmetric,
+        allow_nonzero_diagonal=check.boolean(allow_nonzero_diagonal, "allow_nonzero_diagonal"),
     )
     m = W.shape[-1]
     if s.shape[-1] != m:
-        raise ValueError(f"state has {s.shape[-1]} neurons, weights is {m}x{m}")
+        raise ValueError(f"{state_name} has {s.shape[-1]} neurons, weights is {m}x{m}")
     if bias is None:
         b: FloatArray = np.zeros(m, dtype=W.dtype)
     else:
         b = check.float_array(bias, "bias", min_ndim=1)
         if b.shape[-1] != m:
             raise ValueError(f"bias has {b.shape[-1]} entries, weights is {m}x{m}")
-    check.same_dtype(state=s, weights=W, bias=b)
+    check.same_dtype(**{state_name: s, "weights": W, "bias": b})
     try:
-        np.broadcast_shapes(s.shape[:-1], W.shape[:-2], b.shape[:-1])
+        batch = np.broadcast_shapes(s.shape[:-1], W.shape[:-2], b.shape[:-1])
     except ValueError:
         raise ValueError(
-            f"batch axes do not broadcast: state {s.shape}, weights {W.shape}, bias {b.shape}"
+            f"batch axes do not broadcast: {state_name} {s.shape}, weights {W.shape}, "
+            f"bias {b.shape}"
         ) from None
-    return s, W, b
+    info = np.finfo(W.dtype)
+    n = (_REFRESH_FLIPS_PER_NEURON + 2) * m + 4
+    if n * float(info.eps) / 2 >= 0.5:
+        raise ValueError(f"weights has M = {m} neurons, too many for {W.dtype} (n·u ≥ ½)")
+    with np.errstate(over="ignore"):
+        # Σ_j |w_ij| + |b_i| in float64 (exact enough for float32; a relative γ_M for float64,
+        # which the spare M + 2 in the band's n absorbs).
+        row_sums: FloatArray = np.abs(W).sum(axis=-1, dtype=np.float64) + np.abs(b)
+        total: FloatArray = row_sums.sum(axis=-1)
+    limit = float(info.max) / 4
+    if total.size and not float(total.max()) <= limit:
+        raise ValueError(
+            f"weights and bias are too large for {W.dtype}: Σ_ij |w_ij| + Σ_i |b_i| = "
+            f"{float(total.max())!r} exceeds finfo.max / 4 = {limit!r}, above which fields "
+            "and energies can overflow; scale the weights and bias down (the dynamics "
+            "does not change under a positive scale)"
+        )
+    symmetric = not allow_asymmetric or bool(np.array_equal(W, np.swapaxes(W, -1, -2)))
+    return _Network(s, W, b, _rounding_band(row_sums, W.dtype), batch, symmetric)
 
 
-def _batch_shape(s: FloatArray, W: FloatArray, b: FloatArray) -> tuple[int, ...]:
-    return np.broadcast_shapes(s.shape[:-1], W.shape[:-2], b.shape[:-1])
+# --------------------------------------------------------------------------- kernels
 
 
-def _sign_with_ties_up(field: FloatArray) -> FloatArray:
-    """The book's threshold: +1 where field ≥ 0, −1 elsewhere."""
+def _fields(s: FloatArray, W: FloatArray, b: FloatArray) -> FloatArray:
+    """h = W s + b (trusted inputs; batch axes broadcast)."""
+    product: FloatArray = np.matmul(W, s[..., None])[..., 0]  # (W s)_i
+    field: FloatArray = product + b
+    return field
+
+
+def _decide(field: FloatArray, band: FloatArray) -> FloatArray:
+    """The book's threshold with ties exact: +1 where field ≥ −δ (exact field ≥ 0), else −1."""
     one = np.asarray(1, dtype=field.dtype)
-    result: FloatArray = np.where(field >= 0, one, -one)
+    result: FloatArray = np.where(field >= -band, one, -one)
+    return result
+
+
+def _energy(s: FloatArray, W: FloatArray, b: FloatArray) -> FloatArray:
+    """E = −½ sᵀWs − bᵀs (trusted inputs)."""
+    product: FloatArray = np.matmul(W, s[..., None])[..., 0]
+    quadratic: FloatArray = np.sum(s * product, axis=-1)  # sᵀ W s
+    linear: FloatArray = np.sum(b * s, axis=-1)  # bᵀ s
+    result: FloatArray = np.asarray(-0.5 * quadratic - linear).astype(W.dtype)
+    return result
+
+
+class _AsynchronousDynamics:
+    """Asynchronous sweeps of B states with incremental local fields (trusted inputs).
+
+    Keeps s (B, M) and h = W s + b (B, M). Visiting neuron i costs O(B) (compare
+    h[:, i] with −δ_i); a flip of s_i by Δ = ±2 costs O(M): h_j += Δ w_ji for
+    every j (column i of W, i.e. row i of Wᵀ). A sweep is O(B·M + flips·M)
+    instead of O(B·M²). Network of item k: weights ``W[w_index[k]]``. Fields are
+    recomputed from scratch before R·M flips accumulate in an item, which keeps
+    their rounding error within the band δ (module docstring).
+    """
+
+    def __init__(
+        self,
+        s: FloatArray,
+        W: FloatArray,
+        w_index: IntArray,
+        b: FloatArray,
+        band: FloatArray,
+        *,
+        symmetric: bool,
+    ) -> None:
+        self.s = s  # (B, M), owned and modified in place
+        self.W = W  # (G, M, M)
+        self.columns = W if symmetric else np.ascontiguousarray(np.swapaxes(W, -1, -2))
+        self.w_index = w_index  # (B,)
+        self.b = b  # (B, M)
+        self.band = band  # (B, M)
+        m = s.shape[-1]
+        self.h: FloatArray = np.empty_like(s)
+        self.flips: IntArray = np.zeros(s.shape[0], dtype=np.intp)  # since the last refresh
+        self.budget = (_REFRESH_FLIPS_PER_NEURON - 1) * m
+        self.refresh(np.arange(s.shape[0]))
+
+    def refresh(self, rows: IntArray) -> None:
+        """h[rows] ← W s + b from scratch, one BLAS product per network."""
+        for g in np.unique(self.w_index[rows]):
+            these = rows[self.w_index[rows] == g]
+            self.h[these] = self.s[these] @ self.W[g].T + self.b[these]
+        self.flips[rows] = 0
+
+    def sweep(self, order: Iterable[int]) -> BoolArray:
+        """One sweep in ``order`` for every item; returns which items changed."""
+        stale = np.flatnonzero(self.flips > self.budget)
+        if stale.size:
+            self.refresh(stale)
+        if self.s.shape[0] == 1:
+            return self._sweep_one(order)
+        # Note: as in _sweep_one, no field of an item changes between two of its flips, so
+        # each round finds every item's next flip (the first visit, from where the item
+        # is in the order, whose decision differs from its state) and makes it: one round
+        # per flip of the busiest item, O(B·M) each, instead of M visits per sweep.
+        s, h, columns, w_index = self.s, self.h, self.columns, self.w_index
+        threshold = -self.band  # +1 iff ĥ_i ≥ −δ_i
+        sequence = np.asarray(order, dtype=np.intp)
+        steps = np.arange(sequence.size)
+        position = np.zeros(s.shape[0], dtype=np.intp)  # next visit of each item
+        changed: BoolArray = np.zeros(s.shape[0], dtype=bool)
+        active = np.arange(s.shape[0])
+        while active.size and sequence.size:
+            up = h[active][:, sequence] >= threshold[active][:, sequence]
+            mismatch = (up != (s[active][:, sequence] > 0)) & (steps >= position[active][:, None])
+            moving = mismatch.any(axis=1)
+            active, up, mismatch = active[moving], up[moving], mismatch[moving]
+            if not active.size:
+                break
+            first = mismatch.argmax(axis=1)  # the item's next flip, as a step of the order
+            i = sequence[first]
+            value = np.where(up[np.arange(active.size), first], 1.0, -1.0).astype(s.dtype)
+            s[active, i] = value
+            # h_j += Δ w_ji for every j: Δ = 2 s_new, 2·w is exact, one rounding per entry.
+            h[active] += (value + value)[:, None] * columns[w_index[active], i, :]
+            self.flips[active] += 1
+            changed[active] = True
+            position[active] = first + 1
+        return changed
+
+    def _sweep_one(self, order: Iterable[int]) -> BoolArray:
+        """``sweep`` for a single item: the same decisions, found a flip at a time.
+
+        Between two flips no field changes, so every visit in between keeps its
+        neuron; one vectorised comparison over the rest of the order finds the next
+        neuron whose decision differs from its state. A sweep costs O(M) per flip
+        (plus O(M) to find it), and O(M) in all when nothing flips.
+        """
+        s, h, columns = self.s[0], self.h[0], self.columns[self.w_index[0]]
+        threshold = -self.band[0]  # +1 iff ĥ_i ≥ −δ_i
+        sequence = np.asarray(order, dtype=np.intp)
+        position, flips = 0, 0
+        while position < sequence.size:
+            rest = sequence[position:]
+            up = h[rest] >= threshold[rest]
+            mismatch = np.flatnonzero(up != (s[rest] > 0))
+            if not mismatch.size:
+                break
+            first = int(mismatch[0])
+            i = int(rest[first])
+            value = 1.0 if up[first] else -1.0
+            s[i] = value
+            h += (2 * value) * columns[i]  # h_j += Δ w_ji; 2·w exact, one rounding
+            flips += 1
+            position += first + 1
+        self.flips[0] += flips
+        result: BoolArray = np.array([flips > 0])
+        return result
+
+    def compact(self, keep: IntArray) -> None:
+        """Keep only the items ``keep`` (e.g. those still moving)."""
+        self.s, self.h = self.s[keep], self.h[keep]
+        self.w_index, self.b, self.band = self.w_index[keep], self.b[keep], self.band[keep]
+        self.flips = self.flips[keep]
+
+
+def _flatten(net: _Network) -> _AsynchronousDynamics:
+    """Lay a validated network out as B = prod(batch) items, without copying W per item."""
+    m = net.W.shape[-1]
+    batch = net.batch
+    items = int(np.prod(batch, dtype=np.intp))
+    s = np.array(np.broadcast_to(net.s, (*batch, m)).reshape(items, m))
+    networks = int(np.prod(net.W.shape[:-2], dtype=np.intp))
+    W = np.ascontiguousarray(net.W.reshape(networks, m, m))
+    network_of_item = np.arange(W.shape[0]).reshape(net.W.shape[:-2])
+    w_index: IntArray = np.broadcast_to(network_of_item, batch).reshape(items).astype(np.intp)
+    b = np.broadcast_to(net.b, (*batch, m)).reshape(items, m)
+    band = np.broadcast_to(net.band, (*batch, m)).reshape(items, m)
+    return _AsynchronousDynamics(s, W, w_index, b, band, symmetric=net.symmetric)
+
+
+def _asynchronous_sweep(net: _Network, order: IntArray) -> FloatArray:
+    """One sweep of a validated network; returns the new states (batch..., M)."""
+    dynamics = _flatten(net)
+    dynamics.sweep(order)
+    result: FloatArray = dynamics.s.reshape(*net.batch, net.W.shape[-1])
     return result
 
 
@@ -148,19 +385,18 @@ def local_field(
 
     Book: §8.6.1, the argument of the update rule S_i = +1 iff Σ_j w_ij S_j + b_i ≥ 0.
     Shapes: state (..., M), weights (..., M, M), bias (..., M) -> (..., M);
-    batch axes broadcast.
+    batch axes broadcast. The value is the floating-point field ĥ (within δ_i
+    of the exact one; see the tie rule in the module docstring).
     Spec: ``spec.hopfield.local_field_sum``.
     """
-    s, W, b = _network(
+    net = _network(
         state,
         weights,
         bias,
         allow_asymmetric=allow_asymmetric,
         allow_nonzero_diagonal=allow_nonzero_diagonal,
     )
-    product: FloatArray = np.matmul(W, s[..., None])[..., 0]  # (W s)_i
-    field: FloatArray = product + b
-    return field
+    return _fields(net.s, net.W, net.b)
 
 
 def energy(
@@ -181,39 +417,17 @@ def energy(
     −½ Σ_i w_ii for ±1 states.
     Spec: ``spec.hopfield.energy_sum``.
     """
-    s, W, b = _network(
+    net = _network(
         state,
         weights,
         bias,
         allow_asymmetric=allow_asymmetric,
         allow_nonzero_diagonal=allow_nonzero_diagonal,
     )
-    product: FloatArray = np.matmul(W, s[..., None])[..., 0]
-    quadratic: FloatArray = np.sum(s * product, axis=-1)  # sᵀ W s
-    linear: FloatArray = np.sum(b * s, axis=-1)  # bᵀ s
-    result: FloatArray = -0.5 * quadratic - linear
-    return result.astype(W.dtype)
+    return _energy(net.s, net.W, net.b)
 
 
 # --------------------------------------------------------------------------- updates
-
-
-def _set_neuron(s: FloatArray, i: int, W: FloatArray, b: FloatArray) -> None:
-    """In place: s[..., i] ← sign(Σ_j w_ij s_j + b_i) with ties to +1."""
-    row = W[..., i, :]
-    # Note: an elementwise product summed over the last axis (not a BLAS matmul) rounds the
-    # same way for every batch item, so a batched sweep equals the per-item sweeps exactly,
-    # even when a field is within rounding of the tie.
-    h: FloatArray = np.sum(s * row, axis=-1) + b[..., i]
-    s[..., i] = _sign_with_ties_up(h)
-
-
-def _neuron_index(i: object, m: int) -> int:
-    if isinstance(i, bool) or not isinstance(i, int | np.integer):
-        raise TypeError(f"i must be an int neuron index, got {type(i).__name__}")
-    if not 0 <= int(i) < m:
-        raise ValueError(f"i must be a neuron index in [0, {m}), got {i}")
-    return int(i)
 
 
 def update_neuron(
@@ -227,22 +441,24 @@ def update_neuron(
 ) -> FloatArray:
     r"""Asynchronous update of one neuron: s_i ← +1 if Σ_j w_ij s_j + b_i ≥ 0, else −1.
 
-    Book: §8.6.1, update rule of the discrete Hopfield network (ties go to +1).
+    Book: §8.6.1, update rule of the discrete Hopfield network (ties go to +1,
+    exactly: see the module docstring).
     Shapes: state (..., M), weights (..., M, M), bias (..., M) -> (..., M), a
     new array (the input is not modified); every other neuron is unchanged.
     Spec: ``spec.hopfield.update_rule``; the energy change it causes is
     ``spec.hopfield.energy_change_closed_form``.
     """
-    s, W, b = _network(
+    net = _network(
         state,
         weights,
         bias,
         allow_asymmetric=allow_asymmetric,
         allow_nonzero_diagonal=allow_nonzero_diagonal,
     )
-    index = _neuron_index(i, W.shape[-1])
-    new: FloatArray = np.array(np.broadcast_to(s, (*_batch_shape(s, W, b), s.shape[-1])))
-    _set_neuron(new, index, W, b)
+    index = check.index(i, net.W.shape[-1], "i")
+    new: FloatArray = np.array(np.broadcast_to(net.s, (*net.batch, net.s.shape[-1])))
+    h: FloatArray = np.sum(net.s * net.W[..., index, :], axis=-1) + net.b[..., index]
+    new[..., index] = _decide(h, net.band[..., index])
     return new
 
 
@@ -273,22 +489,20 @@ def asynchronous_sweep(
     a new array. Give exactly one of ``order`` (a permutation of range(M)) or
     ``rng`` (a ``numpy.random.Generator`` that draws a random permutation).
     The same order is applied to every batch item, vectorised over the batch.
+    Cost: O(M²) per item to set up the fields, then O(M) per flip
+    (incremental fields), not O(M) per visit.
     Spec: exercise 8-6: E never increases along the sweep
     (``spec.hopfield.energy_change_closed_form``).
     """
-    s, W, b = _network(
+    net = _network(
         state,
         weights,
         bias,
         allow_asymmetric=allow_asymmetric,
         allow_nonzero_diagonal=allow_nonzero_diagonal,
     )
-    m = W.shape[-1]
-    indices = _sweep_order(order, rng, m)
-    new: FloatArray = np.array(np.broadcast_to(s, (*_batch_shape(s, W, b), m)))
-    for i in indices:
-        _set_neuron(new, int(i), W, b)
-    return new
+    indices = _sweep_order(order, rng, net.W.shape[-1])
+    return _asynchronous_sweep(net, indices)
 
 
 def synchronous_update(
@@ -308,17 +522,24 @@ def synchronous_update(
     dynamics ends in a fixed point or a 2-cycle.
     Spec: ``spec.hopfield.lyapunov_difference_closed_form``.
     """
-    field = local_field(
+    net = _network(
         state,
         weights,
         bias,
         allow_asymmetric=allow_asymmetric,
         allow_nonzero_diagonal=allow_nonzero_diagonal,
     )
-    return _sign_with_ties_up(field)
+    return _decide(_fields(net.s, net.W, net.b), net.band)
 
 
 # --------------------------------------------------------------------------- dynamics
+
+
+def _read_only(array: ArrayT) -> ArrayT:
+    """A read-only copy (records keep arrays nobody can edit behind their back)."""
+    copy = array.copy()
+    copy.setflags(write=False)
+    return copy
 
 
 @dataclass(frozen=True)
@@ -333,6 +554,7 @@ class HopfieldRun:
     ``order``) revisited a state of p steps before, None when neither was
     seen within ``max_sweeps`` (or with a random order, where a repeat does not
     imply a cycle). ``sweeps``: the number of sweeps or steps taken (T).
+    The arrays are read-only copies (a record, not a workspace).
     """
 
     states: FloatArray
@@ -340,6 +562,10 @@ class HopfieldRun:
     converged: bool
     cycle_length: int | None
     sweeps: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "states", _read_only(self.states))
+        object.__setattr__(self, "energies", _read_only(self.energies))
 
     @property
     def final_state(self) -> FloatArray:
@@ -366,28 +592,35 @@ def run_to_fixed_point(
     starts in (exercise 8-6 for the asynchronous mode; the two-step Lyapunov
     function for the synchronous mode, which may end in a 2-cycle instead).
     Shapes: state (M,), weights (M, M), bias (M,) (one network, one start;
-    batch with ``asynchronous_sweep`` directly).
+    batch with ``asynchronous_sweep`` or ``impl.hopfield_capacity.recall``).
     Asynchronous mode: each sweep uses ``order`` if given, else a fresh random
     permutation from ``rng``. Synchronous mode: neither is needed.
+    Checks W once (not once per sweep); asynchronous sweeps update the fields
+    incrementally, O(M) per flip. ``max_sweeps`` ≥ 1 with
+    max_sweeps · M ≤ ``MAX_TRAJECTORY_ENTRIES`` (every state is kept).
     Spec: ``spec.hopfield`` (energy lemma and two-step Lyapunov function).
     """
-    s, W, b = _network(
+    net = _network(
         state,
         weights,
         bias,
         allow_asymmetric=allow_asymmetric,
         allow_nonzero_diagonal=allow_nonzero_diagonal,
     )
+    s, W, b = net.s, net.W, net.b
     if s.ndim != 1 or W.ndim != 2 or b.ndim != 1:
         raise ValueError(
             f"run_to_fixed_point takes one state (M,), weights (M, M) and bias (M,), got "
             f"state {s.shape}, weights {W.shape}, bias {b.shape}; batch with asynchronous_sweep"
         )
-    limit = check.positive_int(max_sweeps, "max_sweeps")
-    options: dict[str, Any] = {
-        "allow_asymmetric": allow_asymmetric,
-        "allow_nonzero_diagonal": allow_nonzero_diagonal,
-    }
+    m = W.shape[-1]
+    limit = check.int_in_range(
+        max_sweeps,
+        "max_sweeps",
+        low=1,
+        high=MAX_TRAJECTORY_ENTRIES // max(m, 1),
+        reason=f"every state is kept: max_sweeps · M ≤ {MAX_TRAJECTORY_ENTRIES:.0e}",
+    )
     if mode == "synchronous":
         if order is not None or rng is not None:
             raise ValueError("synchronous mode takes neither order nor rng")
@@ -398,16 +631,23 @@ def run_to_fixed_point(
         deterministic = order is not None
     else:
         raise ValueError(f"mode must be 'asynchronous' or 'synchronous', got {mode!r}")
+    fixed_order = None if order is None else check.permutation(order, m)
+    generator = None if rng is None else check.generator(rng)
+    dynamics = _flatten(net) if mode == "asynchronous" else None
     states = [s.copy()]
     seen: dict[bytes, int] = {s.tobytes(): 0}
     converged, cycle_length = False, None
     for sweep in range(1, limit + 1):
-        if mode == "synchronous":
-            new = synchronous_update(states[-1], W, b, **options)
+        if dynamics is None:
+            new = _decide(_fields(states[-1], W, b), net.band)
+            moved = not np.array_equal(new, states[-1])
         else:
-            new = asynchronous_sweep(states[-1], W, b, order=order, rng=rng, **options)
+            indices = fixed_order if generator is None else generator.permutation(m)
+            assert indices is not None  # asynchronous mode has exactly one of order and rng
+            moved = bool(dynamics.sweep(indices)[0])
+            new = dynamics.s[0].copy()
         states.append(new)
-        if np.array_equal(new, states[-2]):
+        if not moved:
             converged, cycle_length = True, 1
             break
         key = new.tobytes()
@@ -416,10 +656,9 @@ def run_to_fixed_point(
             break
         seen[key] = sweep
     trajectory: FloatArray = np.stack(states)
-    energies = energy(trajectory, W, b, **options)
     return HopfieldRun(
         states=trajectory,
-        energies=energies,
+        energies=_energy(trajectory, W, b),
         converged=converged,
         cycle_length=cycle_length,
         sweeps=len(states) - 1,
@@ -428,14 +667,26 @@ def run_to_fixed_point(
 
 # --------------------------------------------------------------------------- storage rules
 
+MAX_WEIGHT_ENTRIES = 2**28
+"""Storage rules refuse to build more than 2²⁸ weights (batch · M², 2 GiB in float64)."""
 
-def _patterns(patterns: object) -> FloatArray:
-    x = check.plus_minus_one_array(patterns, "patterns")
+_STORKEY_BLOCK = 128
+"""Patterns per block of the blocked Storkey rule (growth factor (1 + 2/M)^block ≤ e^(2·128/M))."""
+
+
+def _patterns(patterns: object, name: str = "patterns") -> FloatArray:
+    x = check.plus_minus_one_array(patterns, name)
     if x.ndim < 2:
-        raise ValueError(f"patterns must be (..., N, M), one pattern per row, got shape {x.shape}")
+        raise ValueError(f"{name} must be (..., N, M), one pattern per row, got shape {x.shape}")
     if x.shape[-2] == 0 or x.shape[-1] == 0:
         raise ValueError(
-            f"patterns must hold at least one pattern of at least one neuron, got {x.shape}"
+            f"{name} must hold at least one pattern of at least one neuron, got {x.shape}"
+        )
+    entries = int(np.prod(x.shape[:-2], dtype=np.int64)) * x.shape[-1] ** 2
+    if entries > MAX_WEIGHT_ENTRIES:
+        raise ValueError(
+            f"{name} of shape {x.shape} would need {entries} weights (batch · M²), more than "
+            f"MAX_WEIGHT_ENTRIES = 2**28 (2 GiB in float64)"
         )
     return x
 
@@ -446,6 +697,12 @@ def _without_diagonal(W: FloatArray) -> FloatArray:
     return result
 
 
+def _hebbian_sum(x: FloatArray) -> FloatArray:
+    """C = Σ_n x^(n) x^(n)ᵀ with the diagonal 0: integer entries, exact in floating point."""
+    outer_sum: FloatArray = np.matmul(np.swapaxes(x, -1, -2), x)
+    return _without_diagonal(outer_sum)
+
+
 def hebbian_weights(patterns: FloatArray) -> FloatArray:
     r"""Hebbian storage, the average outer product w_ij = (1/N) Σ_n x_i^(n) x_j^(n), w_ii = 0.
 
@@ -454,14 +711,17 @@ def hebbian_weights(patterns: FloatArray) -> FloatArray:
     weights (..., M, M). The book normalises by the number of patterns N;
     many texts use 1/M instead — the dynamics (no bias) is the same, only the
     energy scale differs.
-    Assumptions: N ≥ 1 (``ValueError`` for zero patterns, where 1/N is undefined).
+    Exactness: Σ_n x_i x_j is an integer, exact in floating point (|sum| ≤ N ≤ 2²⁴
+    in float32); w_ij is its correctly rounded quotient by N, so every field at
+    a ±1 state is within the tie band of a multiple of 1/N (module docstring).
+    Assumptions: N ≥ 1 (``ValueError`` for zero patterns, where 1/N is undefined);
+    batch · M² ≤ ``MAX_WEIGHT_ENTRIES``.
     Spec: ``spec.hopfield.hebbian_weight``.
     """
     x = _patterns(patterns)
     n = x.shape[-2]
-    outer_sum: FloatArray = np.matmul(np.swapaxes(x, -1, -2), x)  # Σ_n x^(n) x^(n)ᵀ
-    W: FloatArray = outer_sum / np.asarray(n, dtype=x.dtype)
-    return _without_diagonal(W)
+    W: FloatArray = _hebbian_sum(x) / np.asarray(n, dtype=x.dtype)
+    return W
 
 
 def hebbian_add(weights: FloatArray, new_patterns: FloatArray, n_stored: int) -> FloatArray:
@@ -471,26 +731,26 @@ def hebbian_add(weights: FloatArray, new_patterns: FloatArray, n_stored: int) ->
     W' = (n W + Σ_new x xᵀ − k I) / (n + k) for k new patterns).
     Shapes: weights (..., M, M), new_patterns (..., K, M) -> (..., M, M).
     Result equals ``hebbian_weights`` of all n + K patterns (up to rounding).
-    ``n_stored = 0`` means an empty network, whose weights must be all zero.
+    ``n_stored = 0`` means an empty network, whose weights must be all zero;
+    n_stored ≤ 2²⁴ (float32) or 2⁵³ (float64), the counts the dtype holds exactly.
     """
-    W = validate_weights(weights)
-    x = _patterns(new_patterns)
+    W = _check_weights(weights, "weights", allow_asymmetric=False, allow_nonzero_diagonal=False)
+    x = _patterns(new_patterns, "new_patterns")
     check.same_dtype(weights=W, new_patterns=x)
-    if isinstance(n_stored, bool) or not isinstance(n_stored, int | np.integer):
-        raise TypeError(f"n_stored must be an int, got {type(n_stored).__name__}")
-    if n_stored < 0:
-        raise ValueError(f"n_stored must be >= 0, got {n_stored}")
-    if n_stored == 0 and np.any(W != 0):
+    exact = 2**24 if W.dtype == np.float32 else 2**53
+    n_old = check.int_in_range(
+        n_stored, "n_stored", low=0, high=exact, reason=f"counts above it are inexact in {W.dtype}"
+    )
+    if n_old == 0 and np.any(W != 0):
         raise ValueError("n_stored is 0 (an empty network) but weights is not all zero")
     if x.shape[-1] != W.shape[-1]:
         raise ValueError(
             f"new_patterns has {x.shape[-1]} neurons, weights is {W.shape[-1]}x{W.shape[-1]}"
         )
     k = x.shape[-2]
-    outer_sum: FloatArray = _without_diagonal(np.matmul(np.swapaxes(x, -1, -2), x))
-    total = int(n_stored) + k
-    scaled: FloatArray = W * np.asarray(int(n_stored), dtype=W.dtype)  # back to Σ x xᵀ
-    result: FloatArray = (scaled + outer_sum) / np.asarray(total, dtype=W.dtype)
+    total = n_old + k
+    scaled: FloatArray = W * np.asarray(n_old, dtype=W.dtype)  # back to Σ x xᵀ
+    result: FloatArray = (scaled + _hebbian_sum(x)) / np.asarray(total, dtype=W.dtype)
     return result
 
 
@@ -520,6 +780,52 @@ def pseudo_inverse_weights(patterns: FloatArray) -> FloatArray:
     return _without_diagonal(symmetric.astype(x.dtype))
 
 
+def _storkey_block(W: FloatArray, xi: FloatArray, m: int) -> FloatArray:
+    """Apply Storkey's rule for the patterns ``xi`` (..., B, M) to W (..., M, M), zero diagonal.
+
+    One pattern ξ with f = W ξ (w_ii = 0) maps W to
+        W' = a W + (1/M)(ξξᵀ − fξᵀ − ξfᵀ) − diag(d),  a = 1 + 2/M,  d_i = (1 − 2 f_i ξ_i)/M
+    (h_ij ξ_j = f_i ξ_j − w_ij, as ξ_j² = 1; d removes the new diagonal). Unrolled over
+    the block, W_k = a^k W + Σ_{l≤k} a^{k−l} [(1/M)(ξ_l ξ_lᵀ − f_l ξ_lᵀ − ξ_l f_lᵀ) − diag(d_l)],
+    so f_k = W_{k−1} ξ_k needs only G = W Ξᵀ (one BLAS-3 product), the earlier f_l and
+    the inner products ξ_lᵀ ξ_k, f_lᵀ ξ_k: O(k·M) each, O(B²·M) for the block; the
+    block's W is then one rank-2B product, instead of B passes over M² entries.
+    """
+    dtype = W.dtype
+    b = xi.shape[-2]
+    a = 1.0 + 2.0 / m
+    inverse_m = np.asarray(1.0 / m, dtype=dtype)
+    given: FloatArray = np.matmul(xi, W)  # row k = (W ξ_k)ᵀ (W symmetric)
+    gram: FloatArray = np.matmul(xi, np.swapaxes(xi, -1, -2))  # ξ_lᵀ ξ_k, exact integers
+    f: FloatArray = np.zeros_like(xi)  # row l = f_lᵀ
+    diagonal_sum: FloatArray = np.zeros((*xi.shape[:-2], m), dtype=dtype)  # Σ a^{k−1−l} d_l
+    for k in range(b):
+        powers = np.asarray(a ** np.arange(k - 1, -1, -1.0), dtype=dtype)  # a^{k−1−l}, l < k
+        x_k = xi[..., k, :]
+        e: FloatArray = np.matmul(f[..., :k, :], x_k[..., None])[..., 0]  # f_lᵀ ξ_k
+        c: FloatArray = gram[..., :k, k]  # ξ_lᵀ ξ_k
+        weight_u = powers * c * inverse_m  # coefficients of (ξ_l − f_l)
+        weight_x = powers * e * inverse_m  # coefficients of ξ_l
+        u = xi[..., :k, :] - f[..., :k, :]
+        low_rank: FloatArray = (
+            np.matmul(weight_u[..., None, :], u)[..., 0, :]
+            - np.matmul(weight_x[..., None, :], xi[..., :k, :])[..., 0, :]
+        )
+        f[..., k, :] = (
+            np.asarray(a**k, dtype=dtype) * given[..., k, :] + low_rank - (diagonal_sum * x_k)
+        )
+        d: FloatArray = (1 - 2 * f[..., k, :] * x_k) * inverse_m
+        diagonal_sum = np.asarray(a, dtype=dtype) * diagonal_sum + d
+    # W_B = a^B W + (1/M) Σ_l a^{B−l} [(ξ_l − f_l)(ξ_l − f_l)ᵀ − f_l f_lᵀ] − diag(...)
+    scale = np.asarray(a ** np.arange(b - 1, -1, -1.0), dtype=dtype) * inverse_m  # a^{B−1−l}/M
+    u = xi - f
+    left = np.concatenate([u, f], axis=-2)  # (..., 2B, M)
+    signed = np.concatenate([scale, -scale])[:, None] * left
+    update: FloatArray = np.matmul(np.swapaxes(signed, -1, -2), left)
+    result: FloatArray = np.asarray(a**b, dtype=dtype) * W + update
+    return _without_diagonal(result)
+
+
 def storkey_weights(patterns: FloatArray) -> FloatArray:
     r"""Storkey's incremental storage rule (Storkey 1997), diagonal kept at 0.
 
@@ -529,24 +835,19 @@ def storkey_weights(patterns: FloatArray) -> FloatArray:
         h_ij = Σ_{k≠i,j} w_ik ξ_k,
         w_ij ← w_ij + (1/M)(ξ_i ξ_j − ξ_i h_ji − h_ij ξ_j).
     Shapes: patterns (..., N, M) of ±1 -> weights (..., M, M).
+    Computed in blocks of ``_STORKEY_BLOCK`` patterns with BLAS-3 products
+    (``_storkey_block``): the same rule, rounded differently from the
+    one-pattern-at-a-time loop (the tests compare them), about 12× faster at
+    N = 300, M = 500 (8 networks: 3.7 s → 0.3 s on one core).
     # Note: the diagonal does not enter any h_ij (k ≠ i), so setting w_ii = 0
     # after each pattern changes no off-diagonal weight; it only keeps the
-    # result within the hypotheses of exercise 8-6.
+    # result within the hypotheses of exercise 8-6. The result is symmetrised,
+    # (W + Wᵀ)/2, so that it is exactly symmetric in floating point.
     """
     x = _patterns(patterns)
     m = x.shape[-1]
-    batch = x.shape[:-2]
-    W: FloatArray = np.zeros((*batch, m, m), dtype=x.dtype)
-    inverse_m = np.asarray(1.0 / m, dtype=x.dtype)
-    for n in range(x.shape[-2]):
-        xi = x[..., n, :]  # (..., M)
-        field: FloatArray = np.matmul(W, xi[..., None])[..., 0]  # Σ_k w_ik ξ_k (w_ii = 0)
-        # h_ij = Σ_k w_ik ξ_k − w_ij ξ_j  (drop k = j; k = i vanishes as w_ii = 0)
-        h: FloatArray = field[..., :, None] - W * xi[..., None, :]
-        crossed: FloatArray = h * xi[..., None, :]  # [i, j] = h_ij ξ_j; its transpose is ξ_i h_ji
-        # Note: summing ξ_i h_ji + h_ij ξ_j as crossed + crossedᵀ keeps W exactly symmetric.
-        increment: FloatArray = xi[..., :, None] * xi[..., None, :] - (
-            crossed + np.swapaxes(crossed, -1, -2)
-        )
-        W = _without_diagonal(W + inverse_m * increment)
-    return W
+    W: FloatArray = np.zeros((*x.shape[:-2], m, m), dtype=x.dtype)
+    for start in range(0, x.shape[-2], _STORKEY_BLOCK):
+        W = _storkey_block(W, x[..., start : start + _STORKEY_BLOCK, :], m)
+    symmetric: FloatArray = (W + np.swapaxes(W, -1, -2)) / np.asarray(2, dtype=x.dtype)
+    return symmetric

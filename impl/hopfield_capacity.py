@@ -27,14 +27,18 @@ from typing import Any, Literal
 import numpy as np
 
 from impl import _validation as check
+from impl import hopfield
 from impl._typing import BoolArray, FloatArray
 from impl.hopfield import (
-    asynchronous_sweep,
+    MAX_WEIGHT_ENTRIES,
     hebbian_weights,
     pseudo_inverse_weights,
     storkey_weights,
-    synchronous_update,
 )
+
+MAX_RECALL_SWEEPS = 10**6
+"""``recall`` refuses more sweeps than this (a symmetric network reaches a fixed point
+within a few dozen sweeps at the loads studied; the limit guards against a typo)."""
 
 StorageRuleName = Literal["hebbian", "pseudo_inverse", "storkey"]
 """Names of the storage rules the experiment compares."""
@@ -58,6 +62,14 @@ except for the rare intermediate recalls; 0.9 (5% wrong bits) sits between them.
 """
 
 
+def _storage_rule(value: object, name: str) -> Callable[[FloatArray], FloatArray]:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str naming a storage rule, got {type(value).__name__}")
+    if value not in STORAGE_RULES:
+        raise ValueError(f"{name} must be one of {sorted(STORAGE_RULES)}, got {value!r}")
+    return STORAGE_RULES[value]
+
+
 def storage_rule(name: object) -> Callable[[FloatArray], FloatArray]:
     """Return the storage function called ``name`` (one of ``STORAGE_RULES``).
 
@@ -65,11 +77,7 @@ def storage_rule(name: object) -> Callable[[FloatArray], FloatArray]:
     Raises ``TypeError`` for a non-string and ``ValueError`` naming the known
     rules for an unknown name.
     """
-    if not isinstance(name, str):
-        raise TypeError(f"rule must be a str naming a storage rule, got {type(name).__name__}")
-    if name not in STORAGE_RULES:
-        raise ValueError(f"rule must be one of {sorted(STORAGE_RULES)}, got {name!r}")
-    return STORAGE_RULES[name]
+    return _storage_rule(name, "name")
 
 
 def patterns_for_load(load: object, n_neurons: object) -> int:
@@ -103,13 +111,30 @@ def random_patterns(
     Shapes: ``shape`` -> array of that shape and ``dtype`` (float32/float64).
     """
     generator = check.generator(rng)
-    if np.dtype(dtype) not in (np.float32, np.float64):
-        raise TypeError(f"dtype must be float32 or float64, got {np.dtype(dtype)}")
-    for size in shape:
-        check.positive_int(size, "shape entries")
-    bits = generator.integers(0, 2, size=shape)
-    patterns: FloatArray = (2 * bits - 1).astype(dtype)
+    kind = _float_dtype(dtype)
+    if not isinstance(shape, tuple):
+        raise TypeError(f"shape must be a tuple of ints, got {type(shape).__name__}")
+    sizes = tuple(check.positive_int(size, "shape entries") for size in shape)
+    if math.prod(sizes) > MAX_WEIGHT_ENTRIES:
+        raise ValueError(
+            f"shape {sizes} has {math.prod(sizes)} entries, more than MAX_WEIGHT_ENTRIES = "
+            "2**28 (2 GiB in float64)"
+        )
+    bits = generator.integers(0, 2, size=sizes)
+    patterns: FloatArray = (2 * bits - 1).astype(kind)
     return patterns
+
+
+def _float_dtype(dtype: object) -> np.dtype[Any]:
+    if dtype is None:  # Note: np.dtype(None) is float64; None is refused, not defaulted
+        raise TypeError("dtype must be float32 or float64, got None")
+    try:
+        kind: np.dtype[Any] = np.dtype(dtype)  # type: ignore[call-overload]  # any object
+    except TypeError:
+        raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from None
+    if kind not in (np.float32, np.float64):
+        raise TypeError(f"dtype must be float32 or float64, got {kind}")
+    return kind
 
 
 def flip_bits(patterns: FloatArray, fraction: object, rng: np.random.Generator) -> FloatArray:
@@ -131,19 +156,37 @@ def flip_bits(patterns: FloatArray, fraction: object, rng: np.random.Generator) 
     return flipped
 
 
+def _two_sign_arrays(
+    a: object, a_name: str, b: object, b_name: str, *, min_ndim: int = 1
+) -> tuple[FloatArray, FloatArray]:
+    s = check.plus_minus_one_array(a, a_name, min_ndim=min_ndim)
+    x = check.plus_minus_one_array(b, b_name, min_ndim=min_ndim)
+    check.same_dtype(**{a_name: s, b_name: x})
+    if s.shape[-1] != x.shape[-1]:
+        raise ValueError(f"{a_name} has {s.shape[-1]} neurons, {b_name} has {x.shape[-1]}")
+    try:
+        np.broadcast_shapes(s.shape, x.shape)
+    except ValueError:
+        raise ValueError(f"{a_name} {s.shape} and {b_name} {x.shape} do not broadcast") from None
+    return s, x
+
+
+def _overlap(s: FloatArray, x: FloatArray) -> FloatArray:
+    m: FloatArray = np.mean(s * x, axis=-1)
+    return m
+
+
 def overlap(states: FloatArray, patterns: FloatArray) -> FloatArray:
     r"""Overlap m = (1/M) Σ_i s_i x_i of states with patterns (1 = equal, −1 = negated).
 
     Book: §8.6.1 (retrieval quality; the order parameter of the capacity theory).
-    Shapes: states (..., M), patterns (..., M), broadcast -> (...,).
+    Shapes: states (..., M), patterns (..., M), broadcast -> (...,); M ≥ 1
+    (the mean over no neurons is undefined: a ``ValueError``).
     """
-    s = check.plus_minus_one_array(states, "states")
-    x = check.plus_minus_one_array(patterns, "patterns")
-    check.same_dtype(states=s, patterns=x)
-    if s.shape[-1] != x.shape[-1]:
-        raise ValueError(f"states has {s.shape[-1]} neurons, patterns has {x.shape[-1]}")
-    m: FloatArray = np.mean(s * x, axis=-1)
-    return m
+    s, x = _two_sign_arrays(states, "states", patterns, "patterns")
+    if s.shape[-1] == 0:
+        raise ValueError("states and patterns must have at least one neuron (M ≥ 1)")
+    return _overlap(s, x)
 
 
 @dataclass(frozen=True)
@@ -159,6 +202,10 @@ class RecallResult:
     converged: BoolArray
     sweeps: int
 
+    def __post_init__(self) -> None:  # read-only copies: a record, not a workspace
+        object.__setattr__(self, "final_states", hopfield._read_only(self.final_states))
+        object.__setattr__(self, "converged", hopfield._read_only(self.converged))
+
 
 def recall(
     starts: FloatArray,
@@ -173,42 +220,68 @@ def recall(
     Shapes: starts (T, K, M), weights (T, M, M) (network t runs starts[t]) ->
     final states (T, K, M), converged (T, K).
     Each sweep draws one permutation from ``rng`` (``rng.permutation(M)``) and
-    applies it to every item still moving (``impl.hopfield.asynchronous_sweep``),
-    so item (t, k) follows exactly the trajectory that
+    applies it to every item still moving (the decisions of
+    ``impl.hopfield.asynchronous_sweep``, through its incremental-field kernel:
+    O(M) per flip; items at a fixed point leave the working set; the arguments,
+    W's symmetry included, are checked once), so item (t, k) follows exactly the
+    trajectory that
     ``impl.hopfield.run_to_fixed_point(starts[t, k], weights[t], rng=...)`` gives
     it alone with a Generator in the same state. The sweeps stop at
     ``max_sweeps`` or when every item has reached a fixed point.
     """
     generator = check.generator(rng)
-    limit = check.positive_int(max_sweeps, "max_sweeps")
-    x = check.plus_minus_one_array(starts, "starts", min_ndim=3)
-    W = check.float_array(weights, "weights", min_ndim=3)
-    if x.ndim != 3 or W.ndim != 3 or W.shape[0] != x.shape[0]:
+    limit = check.int_in_range(
+        max_sweeps,
+        "max_sweeps",
+        low=1,
+        high=MAX_RECALL_SWEEPS,
+        reason="symmetric networks converge within far fewer sweeps",
+    )
+    # Checked once here (±1 starts, symmetry, zero diagonal, overflow, dtypes); the sweeps
+    # trust it. Network t serves the K starts of trial t: weights (T, 1, M, M).
+    raw: object = weights
+    per_trial = raw[:, None] if isinstance(raw, np.ndarray) and raw.ndim == 3 else raw
+    net = hopfield._network(
+        starts,
+        per_trial,
+        None,
+        allow_asymmetric=False,
+        allow_nonzero_diagonal=False,
+        state_name="starts",
+    )
+    x = net.s
+    if x.ndim < 3:
+        raise ValueError(f"starts must have at least 3 axes (T, K, M), got shape {x.shape}")
+    if x.ndim != 3 or net.W.ndim != 4 or net.W.shape[0] != x.shape[0]:
         raise ValueError(
             f"recall takes starts (T, K, M) and weights (T, M, M), got starts {x.shape}, "
-            f"weights {W.shape}"
+            f"weights {np.shape(weights)}"
         )
-    state: FloatArray = x.copy()
-    active: BoolArray = np.ones(x.shape[:-1], dtype=bool)  # moved in the last sweep
+    dynamics = hopfield._flatten(net)  # item t·K + k runs network t
+    m = x.shape[-1]
+    final: FloatArray = x.reshape(-1, m).copy()
+    converged: BoolArray = np.zeros(final.shape[0], dtype=bool)
+    alive = np.arange(final.shape[0])  # the items still in ``dynamics``
     sweeps = 0
-    while sweeps < limit and active.any():
-        order = generator.permutation(x.shape[-1])
-        # Note: sweep only the items still moving (a fixed point stays fixed), packed
-        # to the front of each trial; the padding up to the widest trial is fixed
-        # points, which a sweep leaves unchanged. Same result, far fewer flops.
-        trials = np.flatnonzero(active.any(axis=1))
-        moving = active[trials]
-        width = int(moving.sum(axis=1).max())
-        columns = np.argsort(~moving, axis=1, kind="stable")[:, :width]
-        rows = trials[:, None]
-        before = state[rows, columns]
-        after = asynchronous_sweep(before, W[trials][:, None, :, :], order=order)
-        active = np.zeros_like(active)
-        active[rows, columns] = np.any(after != before, axis=-1)
-        state[rows, columns] = after
+    while sweeps < limit and alive.size:
+        order = generator.permutation(m)
+        changed = dynamics.sweep(order)
         sweeps += 1
-    converged: BoolArray = ~active
-    return RecallResult(final_states=state, converged=converged, sweeps=sweeps)
+        # Note: an item whose sweep changed nothing is at a fixed point and stays there;
+        # it leaves the working set (same result, less work per later sweep).
+        done = ~changed
+        final[alive[done]] = dynamics.s[done]
+        converged[alive[done]] = True
+        if done.any():
+            keep = np.flatnonzero(changed)
+            dynamics.compact(keep)
+            alive = alive[keep]
+    final[alive] = dynamics.s
+    return RecallResult(
+        final_states=final.reshape(x.shape),
+        converged=converged.reshape(x.shape[:-1]),
+        sweeps=sweeps,
+    )
 
 
 def one_step_bit_errors(patterns: FloatArray, weights: FloatArray) -> BoolArray:
@@ -222,7 +295,15 @@ def one_step_bit_errors(patterns: FloatArray, weights: FloatArray) -> BoolArray:
     """
     x = check.plus_minus_one_array(patterns, "patterns", min_ndim=2)
     W = check.float_array(weights, "weights", min_ndim=2)
-    updated = synchronous_update(x, W[..., None, :, :])
+    net = hopfield._network(
+        x,
+        W[..., None, :, :],
+        None,
+        allow_asymmetric=False,
+        allow_nonzero_diagonal=False,
+        state_name="patterns",
+    )
+    updated = hopfield._decide(hopfield._fields(net.s, net.W, net.b), net.band)
     errors: BoolArray = updated != x
     return errors
 
@@ -237,13 +318,9 @@ def wilson_interval(
     it stays inside [0, 1] and is not empty at k = 0 or k = n.
     Assumptions: the n trials are independent Bernoulli draws.
     """
-    if isinstance(successes, bool) or not isinstance(successes, int | np.integer):
-        raise TypeError(f"successes must be an int, got {type(successes).__name__}")
     n = check.positive_int(trials, "trials")
-    if not 0 <= successes <= n:
-        raise ValueError(f"successes must lie in [0, trials={n}], got {successes}")
-    if isinstance(confidence, bool) or not isinstance(confidence, float | int):
-        raise TypeError(f"confidence must be a float, got {type(confidence).__name__}")
+    successes = check.int_in_range(successes, "successes", low=0, high=n, reason="= trials")
+    confidence = check.finite_float(confidence, "confidence")
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
     z = statistics.NormalDist().inv_cdf((1 + confidence) / 2)
@@ -269,8 +346,7 @@ def student_t_quantile(probability: float, dof: int) -> float:
     tails (the tests check this).
     Assumptions: ½ ≤ p ≤ 0.995 (upper quantiles, the range intervals need), ν ≥ 1.
     """
-    if isinstance(probability, bool) or not isinstance(probability, float | int):
-        raise TypeError(f"probability must be a float, got {type(probability).__name__}")
+    probability = check.finite_float(probability, "probability")
     if not 0.5 <= probability <= 0.995:
         raise ValueError(f"probability must lie in [0.5, 0.995], got {probability}")
     nu = check.positive_int(dof, "dof")
@@ -332,12 +408,11 @@ class RecallStatistics:
     sweeps: int
 
 
-def _noise_fraction(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.floating):
-        raise TypeError(f"noise fraction must be a real number, got {type(value).__name__}")
-    if not 0 <= float(value) <= 1:
-        raise ValueError(f"noise fraction must lie in [0, 1], got {value}")
-    return float(value)
+def _noise_fraction(value: object, name: str = "fraction") -> float:
+    fraction = check.finite_float(value, name)
+    if not 0 <= fraction <= 1:
+        raise ValueError(f"{name} must lie in [0, 1], got {value}")
+    return fraction
 
 
 def summarise_recalls(
@@ -353,17 +428,35 @@ def summarise_recalls(
 ) -> RecallStatistics:
     """Statistics of T·K recalls: final states (T, K, M) against the recalled patterns (T, K, M).
 
-    Book: §8.6.1 (retrieval quality). Needs T ≥ 2 for the interval over trials.
+    Book: §8.6.1 (retrieval quality). Needs T ≥ 2 for the interval over trials,
+    K ≥ 1 and M ≥ 1; ``converged`` is a bool (T, K) array; ``rule`` a storage
+    rule's name, ``load`` in (0, 1), ``n_patterns`` ≥ 1, ``noise_fraction`` in
+    [0, 1], ``sweeps`` ≥ 0 (labels copied into the record, checked here).
     """
-    overlaps = overlap(final_states, recalled)  # (T, K)
-    if overlaps.ndim != 2:
+    s, x = _two_sign_arrays(final_states, "final_states", recalled, "recalled")
+    if s.ndim != 3 or s.shape != x.shape or 0 in s.shape:
         raise ValueError(
-            f"final_states and recalled must have shape (T, K, M), got {final_states.shape}"
+            f"final_states and recalled must have shape (T, K, M), equal and non-empty, got "
+            f"{s.shape} and {x.shape}"
         )
+    _storage_rule(rule, "rule")
+    load = check.finite_float(load, "load")
+    if not 0 < load < 1:
+        raise ValueError(f"load must lie in (0, 1), got {load}")
+    n_patterns = check.positive_int(n_patterns, "n_patterns")
+    noise_fraction = _noise_fraction(noise_fraction, "noise_fraction")
+    sweeps = check.int_in_range(sweeps, "sweeps", low=0, high=MAX_RECALL_SWEEPS)
     check.bool_array(converged, "converged")
+    if converged.shape != s.shape[:-1]:
+        raise ValueError(
+            f"converged must have shape (T, K) = {s.shape[:-1]}, got {converged.shape}"
+        )
+    overlaps = _overlap(s, x)  # (T, K)
     trials, k = overlaps.shape
     if trials < 2:
-        raise ValueError(f"need at least 2 trials for a confidence interval, got {trials}")
+        raise ValueError(
+            f"final_states: need at least 2 trials for a confidence interval, got {trials}"
+        )
     per_trial: FloatArray = overlaps.mean(axis=-1)
     mean = float(per_trial.mean())
     spread = float(per_trial.std(ddof=1)) / math.sqrt(trials)
@@ -372,9 +465,9 @@ def summarise_recalls(
     retrieved = int(np.count_nonzero(overlaps >= RETRIEVAL_OVERLAP))
     recalls = trials * k
     return RecallStatistics(
-        rule=rule,
-        load=float(load),
-        n_neurons=final_states.shape[-1],
+        rule=str(rule),
+        load=load,
+        n_neurons=s.shape[-1],
         n_patterns=n_patterns,
         n_trials=trials,
         recalls_per_trial=k,
@@ -423,13 +516,27 @@ def measure_recall(
     trials); 0 < load < 1 (``patterns_for_load``); noise fractions in [0, 1].
     """
     generator = check.generator(rng)
-    store = storage_rule(rule)
-    m = check.positive_int(n_neurons, "n_neurons")
+    store = _storage_rule(rule, "rule")
+    m = check.int_in_range(
+        n_neurons,
+        "n_neurons",
+        low=1,
+        high=math.isqrt(MAX_WEIGHT_ENTRIES // 2),
+        reason="two networks of M² weights must fit MAX_WEIGHT_ENTRIES = 2**28",
+    )
     n = patterns_for_load(load, m)
-    trials = check.positive_int(n_trials, "n_trials")
-    if trials < 2:
-        raise ValueError(f"n_trials must be at least 2 (for a confidence interval), got {trials}")
-    noises = [_noise_fraction(value) for value in noise_fractions]
+    trials = check.int_in_range(
+        n_trials,
+        "n_trials",
+        low=2,
+        high=max(2, MAX_WEIGHT_ENTRIES // (m * m)),
+        reason=f"n_trials · n_neurons² weights must fit MAX_WEIGHT_ENTRIES = 2**28 at M = {m}",
+    )
+    if not isinstance(noise_fractions, tuple | list):
+        raise TypeError(
+            f"noise_fractions must be a tuple of floats, got {type(noise_fractions).__name__}"
+        )
+    noises = [_noise_fraction(value, "noise_fractions entries") for value in noise_fractions]
     if not noises:
         raise ValueError("noise_fractions must name at least one noise fraction")
     k = (
@@ -467,8 +574,14 @@ def critical_load(loads: FloatArray, fractions: FloatArray, *, level: float = 0.
     Shapes: loads (L,) increasing, fractions (L,) -> a float; ``nan`` when the
     curve never falls below ``level`` on the grid (or starts below it).
     """
+    level = check.finite_float(level, "level")
+    if not 0 <= level <= 1:
+        raise ValueError(f"level must lie in [0, 1] (a fraction), got {level}")
     a = check.float_array(loads, "loads", min_ndim=1)
     f = check.float_array(fractions, "fractions", min_ndim=1)
+    check.same_dtype(loads=a, fractions=f)
+    if np.any((f < 0) | (f > 1)):
+        raise ValueError("fractions must lie in [0, 1]")
     if a.shape != f.shape or a.ndim != 1:
         raise ValueError(f"loads {a.shape} and fractions {f.shape} must be equal 1-d shapes")
     if np.any(np.diff(a) <= 0):

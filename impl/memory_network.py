@@ -43,6 +43,26 @@ Conventions shared by every function here:
   recent one; here the caller orders the slots (put the latest first to match).
 * **Read-only memory.** Nothing here writes to its arguments; reading the
   memory any number of times leaves it unchanged (tested with read-only arrays).
+
+Checked edges (issue 7). Public functions check and name their arguments
+once and call private kernels (``_sentences``, ``_memory_vectors``, ``_hop``,
+``_forward``); a hop is the shared softmax kernel of ``impl._numerics``.
+
+* **Zero-size axes.** N = 0 sentences (every slot empty) reads 0 with
+  weights of shape (..., 0); J = 0 words gives zero sentence vectors (empty
+  slots); a question of J_q = 0 words gives u^1 = 0; a batch of 0 gives empty
+  outputs. d ≥ 1 and V ≥ 2 are required (an embedding needs a padding row and
+  a word).
+* **Sizes.** ``position_encoding`` and ``MemN2NParameters.initialize`` refuse
+  sizes whose arrays would exceed ``impl._validation.ALLOCATION_LIMIT_BYTES``;
+  K is at most ``MAX_HOPS``.
+* **Overflow.** Embedding entries so large that a sentence vector, a score
+  u·m or the answer logits overflow the dtype are a ``ValueError`` naming the
+  embeddings (or ``parameters``), never an inf or NaN in the output.
+* **Containers.** ``MemN2NParameters`` checks itself when built and keeps
+  read-only private copies of its arrays (tied entries stay one shared
+  object): an in-place edit raises NumPy's "assignment destination is
+  read-only", and ``dataclasses.replace`` runs the checks again.
 """
 
 from dataclasses import dataclass
@@ -50,11 +70,9 @@ from typing import Any, Literal
 
 import numpy as np
 
+from impl import _numerics as num
 from impl import _validation as check
 from impl._typing import BoolArray, FloatArray, IntArray
-from impl.attention import attention_distribution, key_value_attention
-from impl.scores import dot_product_score
-from impl.softmax import softmax
 
 PADDING_ID = 0
 """Word id meaning "no word" (the paper's nil word); real word ids are 1..V−1."""
@@ -65,8 +83,11 @@ Tying = Literal["adjacent", "layer_wise", "none"]
 INITIAL_STD = 0.1
 """Standard deviation of the Gaussian initialisation (paper §4.2: σ = 0.1)."""
 
+MAX_HOPS = 1000
+"""The largest K accepted: the paper uses K = 3; a forward pass loops over the hops in Python."""
 
-# --- validation -----------------------------------------------------------------------------
+
+# --- validation (at the public edge only) ---------------------------------------------------
 
 
 def _tokens(tokens: object, name: str, vocabulary_size: int, *, min_ndim: int) -> IntArray:
@@ -99,16 +120,33 @@ def _embedding(matrix: object, name: str) -> FloatArray:
     e = check.float_array(matrix, name, min_ndim=2)
     if e.ndim != 2 or e.shape[0] < 2 or e.shape[1] < 1:
         raise ValueError(
-            f"{name} must be a (V, d) matrix with V ≥ 2 (padding + a word), got {e.shape}"
+            f"{name} must be a (V, d) matrix with V ≥ 2 (padding + a word) and d ≥ 1, got {e.shape}"
         )
     return e
+
+
+def _temporal(temporal: object, name: str, n: int, d: int, dtype: np.dtype[Any]) -> FloatArray:
+    t = check.float_array(temporal, name, min_ndim=2)
+    if t.dtype != dtype:
+        raise TypeError(f"{name} has dtype {t.dtype}, the embedding has {dtype}")
+    if t.ndim != 2 or t.shape[1] != d or t.shape[0] < n:
+        raise ValueError(
+            f"{name} must be (N_max, d) with N_max ≥ N = {n} and d = {d}, got {t.shape}"
+        )
+    return t
+
+
+_SUM_SAFE = "keep J · max |entry| (plus the temporal rows) below the dtype's maximum"
 
 
 # --- sentence representations ---------------------------------------------------------------
 
 
 def position_encoding(
-    num_words: int, dim: int, *, dtype: type[np.floating[Any]] = np.float64
+    num_words: int | np.integer[Any],
+    dim: int | np.integer[Any],
+    *,
+    dtype: type[np.floating[Any]] = np.float64,
 ) -> FloatArray:
     r"""Position-encoding weights l_kj = (1 − j/J) − (k/d)(1 − 2j/J), as a (J, d) array.
 
@@ -117,13 +155,17 @@ def position_encoding(
     Properties (derived in the spec): l_kJ = k/d at the last word (so J = 1
     gives l_k1 = k/d); l_kj + l_{d−k, j} = 1 for 1 ≤ k < d; l_kj = 1/2 at
     j = J/2.
+    Assumptions: J, d ≥ 1 ints; J·d entries must fit
+    ``impl._validation.ALLOCATION_LIMIT_BYTES`` (else ``ValueError``).
     Spec: ``spec.memory_network.position_weight``.
     """
-    J = check.positive_int(num_words, "num_words")
-    d = check.positive_int(dim, "dim")
+    chosen = check.float_dtype(dtype)
+    J = check.size(num_words, "num_words", high=2**40)
+    d = check.size(dim, "dim", high=2**40)
+    check.allocation(J * d, np.dtype(np.float64), "num_words and dim", "a (J, d) table")
     j = np.arange(1, J + 1, dtype=np.float64)[:, None]
     k = np.arange(1, d + 1, dtype=np.float64)[None, :]
-    weights: FloatArray = ((1 - j / J) - (k / d) * (1 - 2 * j / J)).astype(dtype)
+    weights: FloatArray = ((1 - j / J) - (k / d) * (1 - 2 * j / J)).astype(chosen)
     return weights
 
 
@@ -142,6 +184,19 @@ def _position_weights(real: BoolArray, dim: int, dtype: np.dtype[Any]) -> FloatA
     return result
 
 
+def _sentences(ids: IntArray, e: FloatArray, use_position_encoding: bool) -> FloatArray:
+    """Σ_j (l_j ∘) A x_j: ids (..., J), e (V, d) -> (..., d); may overflow (callers check)."""
+    real: BoolArray = ids != PADDING_ID
+    vectors: FloatArray = e[ids]  # (..., J, d): row j is A x_j
+    if use_position_encoding:
+        weights = _position_weights(real, e.shape[1], e.dtype)
+    else:
+        weights = np.broadcast_to(real[..., None], vectors.shape).astype(e.dtype)
+    with np.errstate(over="ignore", invalid="ignore"):
+        summed: FloatArray = np.sum(weights * vectors, axis=-2).astype(e.dtype)
+    return summed
+
+
 def embed_sentences(
     tokens: IntArray, embedding: FloatArray, *, use_position_encoding: bool = False
 ) -> FloatArray:
@@ -151,19 +206,27 @@ def embed_sentences(
     Shapes: tokens (..., J) integer word ids, embedding (V, d) -> (..., d).
     Assumptions: see the module docstring (padding id 0, trailing padding;
     J in l_kj is the sentence's number of real words). An all-padding
-    sentence gives the zero vector.
+    sentence (or J = 0) gives the zero vector. A sum that overflows the
+    dtype is a ``ValueError`` naming ``embedding``.
     Spec: ``spec.memory_network.sentence_vector``.
     """
     e = _embedding(embedding, "embedding")
     ids = _tokens(tokens, "tokens", e.shape[0], min_ndim=1)
-    real: BoolArray = ids != PADDING_ID
-    vectors: FloatArray = e[ids]  # (..., J, d): row j is A x_j
-    if use_position_encoding:
-        weights = _position_weights(real, e.shape[1], e.dtype)
-    else:
-        weights = np.broadcast_to(real[..., None], vectors.shape).astype(e.dtype)
-    summed: FloatArray = np.sum(weights * vectors, axis=-2).astype(e.dtype)
-    return summed
+    pe = check.boolean(use_position_encoding, "use_position_encoding")
+    return check.finite_result(_sentences(ids, e, pe), "embedding", _SUM_SAFE)
+
+
+def _memory_vectors(
+    ids: IntArray, e: FloatArray, t: FloatArray | None, use_position_encoding: bool
+) -> FloatArray:
+    """m_i = Σ_j (l_j ∘) A x_ij (+ T(i)): ids (..., N, J) -> (..., N, d)."""
+    sentences = _sentences(ids, e, use_position_encoding)
+    if t is None:
+        return sentences
+    n = sentences.shape[-2]
+    with np.errstate(over="ignore", invalid="ignore"):
+        encoded: FloatArray = (sentences + t[:n]).astype(sentences.dtype)  # + T_A(i)
+    return encoded
 
 
 def embed_memory(
@@ -177,24 +240,25 @@ def embed_memory(
 
     Book: §8.5.1 (Sukhbaatar et al. 2015, §2.1, §4.1 temporal encoding).
     Shapes: story (..., N, J) word ids, embedding (V, d), temporal (N_max, d)
-    with N ≤ N_max or None -> (..., N, d).
+    with N ≤ N_max or None -> (..., N, d). N = 0 gives (..., 0, d).
+    A sum that overflows the dtype is a ``ValueError`` naming the embedding.
     Spec: ``spec.memory_network.sentence_vector``.
     """
-    sentences = embed_sentences(story, embedding, use_position_encoding=use_position_encoding)
-    if sentences.ndim < 2:
-        raise ValueError(f"story must be (..., N, J), got shape {story.shape}")
-    if temporal is None:
-        return sentences
-    t = check.float_array(temporal, "temporal", min_ndim=2)
-    check.same_dtype(embedding=embedding, temporal=t)
-    n = sentences.shape[-2]
-    if t.ndim != 2 or t.shape[1] != sentences.shape[-1] or t.shape[0] < n:
-        raise ValueError(
-            f"temporal must be (N_max, d) with N_max ≥ N = {n} and d = {sentences.shape[-1]}, "
-            f"got {t.shape}"
-        )
-    encoded: FloatArray = (sentences + t[:n]).astype(sentences.dtype)  # + T_A(i)
-    return encoded
+    e = _embedding(embedding, "embedding")
+    ids = _tokens(story, "story", e.shape[0], min_ndim=2)
+    pe = check.boolean(use_position_encoding, "use_position_encoding")
+    t = (
+        None
+        if temporal is None
+        else _temporal(temporal, "temporal", ids.shape[-2], e.shape[1], e.dtype)
+    )
+    vectors = _memory_vectors(ids, e, t, pe)
+    return check.finite_result(vectors, "embedding (with temporal)", _SUM_SAFE)
+
+
+def _slot_mask(ids: IntArray) -> BoolArray:
+    mask: BoolArray = np.any(ids != PADDING_ID, axis=-1)
+    return mask
 
 
 def memory_mask(story: IntArray) -> BoolArray:
@@ -202,9 +266,7 @@ def memory_mask(story: IntArray) -> BoolArray:
 
     Book: §8.5.1 (empty slots of a padded story are masked out of the softmax).
     """
-    ids = _tokens(story, "story", np.iinfo(np.intp).max, min_ndim=2)
-    mask: BoolArray = np.any(ids != PADDING_ID, axis=-1)
-    return mask
+    return _slot_mask(_tokens(story, "story", np.iinfo(np.intp).max, min_ndim=2))
 
 
 # --- one hop --------------------------------------------------------------------------------
@@ -212,10 +274,31 @@ def memory_mask(story: IntArray) -> BoolArray:
 
 @dataclass(frozen=True)
 class HopResult:
-    """One read: o = Σ_i p_i c_i (..., d) and the attention p (..., N)."""
+    """One read: o = Σ_i p_i c_i (..., d) and the attention p (..., N) (read-only arrays)."""
 
     read: FloatArray
     weights: FloatArray
+
+    def __post_init__(self) -> None:
+        check.seal(self)  # fresh arrays of the hop kernel, made read-only
+
+
+def _hop(
+    u: FloatArray, keys: FloatArray, values: FloatArray, mask: BoolArray | None
+) -> tuple[FloatArray, FloatArray, bool]:
+    """(read, weights, scores finite?) of one hop: p = softmax(m_iᵀ u), o = Σ p_i c_i."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        scores: FloatArray = (keys @ u[..., :, None])[..., 0]  # m_iᵀ u: (..., N)
+    finite = num.finite_or_none(scores)
+    if not finite:
+        # The caller raises; map ±inf/NaN to finite values so the kernel runs quietly.
+        scores = np.nan_to_num(scores, nan=0.0)
+    weights = num.softmax(scores, mask)
+    read: FloatArray = (weights[..., None, :] @ values)[..., 0, :]  # Σ_i p_i c_i
+    return read, weights, finite
+
+
+_SCORE_SAFE = "keep |query| · |keys| (the scores m_iᵀ u) below the dtype's maximum"
 
 
 def memory_hop(
@@ -227,17 +310,29 @@ def memory_hop(
     (§8.2.1) with the dot-product score.
     Shapes: query u (..., d), keys m (..., N, d), values c (..., N, d_v),
     mask (..., N) True = occupied slot, or None -> read (..., d_v), weights (..., N).
-    Assumptions: a fully masked memory reads 0 with weights 0. The memory is
-    only read (never modified).
+    Assumptions: a fully masked memory (or N = 0) reads 0 with weights 0. The
+    mask must not enlarge the batch. Scores m_iᵀ u that overflow the dtype are
+    a ``ValueError`` naming query and keys. The memory is only read.
     Spec: ``spec.memory_network.read``.
     """
     q = check.float_array(query, "query", min_ndim=1)
-    row_mask = None if mask is None else mask[..., None, :]  # (..., 1, N): L = 1 query
-    read = key_value_attention(
-        q[..., None, :], keys, values, score=dot_product_score, mask=row_mask
-    )
-    weights = attention_distribution(q[..., None, :], keys, score=dot_product_score, mask=row_mask)
-    return HopResult(read[..., 0, :], weights[..., 0, :])
+    k = check.float_array(keys, "keys", min_ndim=2)
+    v = check.float_array(values, "values", min_ndim=2)
+    check.same_dtype(query=q, keys=k, values=v)
+    check.feature_match("keys", k, "query", q)
+    if k.shape[-2] != v.shape[-2]:
+        raise ValueError(f"keys has {k.shape[-2]} slots, values has {v.shape[-2]}")
+    batch = check.batch_broadcast(query=q[..., None, :], keys=k, values=v)
+    allowed = None
+    if mask is not None:
+        allowed = check.bool_mask(mask, "mask", (*batch, k.shape[-2]))
+    read, weights, finite = _hop(q, k, v, allowed)
+    if not finite:
+        raise ValueError(
+            f"query and keys are too large: a score overflowed {q.dtype}; {_SCORE_SAFE}"
+        )
+    check.finite_result(read, "values", "keep max |values| below the dtype's maximum / 2")
+    return HopResult(read, weights)
 
 
 # --- the model ------------------------------------------------------------------------------
@@ -254,6 +349,12 @@ class MemN2NParameters:
     tuples of (N_max, d), or None (no temporal encoding).
     Tying is expressed by **identity**: tied entries are the same array object
     (``initialize`` builds them so); ``parameter_count`` counts distinct arrays.
+    Checked when built (1 ≤ K ≤ ``MAX_HOPS``, shapes, one dtype, finite
+    entries of any magnitude: a forward pass whose intermediates overflow is
+    a ``ValueError`` naming ``parameters``); the
+    arrays are kept as read-only private copies (tied entries remain one
+    object), so an in-place edit raises NumPy's read-only error;
+    ``dataclasses.replace`` checks the new values again.
     """
 
     query_embedding: FloatArray
@@ -267,13 +368,21 @@ class MemN2NParameters:
     def __post_init__(self) -> None:
         B = _embedding(self.query_embedding, "query_embedding")
         V, d = B.shape
+        for name in ("key_embeddings", "value_embeddings", "temporal_keys", "temporal_values"):
+            value = getattr(self, name)
+            optional = name.startswith("temporal")
+            if not (optional and value is None) and not isinstance(value, tuple):
+                raise TypeError(f"{name} must be a tuple of arrays, got {type(value).__name__}")
         hops = len(self.key_embeddings)
         if hops == 0 or len(self.value_embeddings) != hops:
             raise ValueError(
-                f"need K ≥ 1 key and value embeddings of equal number, got "
+                f"need K ≥ 1 key_embeddings and value_embeddings of equal number, got "
                 f"{hops} and {len(self.value_embeddings)}"
             )
-        arrays: dict[str, FloatArray] = {"query_embedding": B, "output": self.output}
+        if hops > MAX_HOPS:
+            raise ValueError(f"key_embeddings has K = {hops} hops; at most MAX_HOPS = {MAX_HOPS}")
+        arrays: dict[str, FloatArray] = {"query_embedding": B}
+        arrays["output"] = _embedding(self.output, "output")
         for k in range(hops):
             arrays[f"key_embeddings[{k}]"] = self.key_embeddings[k]
             arrays[f"value_embeddings[{k}]"] = self.value_embeddings[k]
@@ -288,17 +397,41 @@ class MemN2NParameters:
             raise ValueError("give both temporal_keys and temporal_values, or neither")
         if self.temporal_keys is not None and self.temporal_values is not None:
             if not len(self.temporal_keys) == len(self.temporal_values) == hops:
-                raise ValueError(f"need K = {hops} temporal key and value matrices")
-            size = self.temporal_keys[0].shape[0]
-            for k in range(hops):
-                for name, t in (
-                    ("temporal_keys", self.temporal_keys[k]),
-                    ("temporal_values", self.temporal_values[k]),
-                ):
-                    arrays[f"{name}[{k}]"] = check.float_array(t, name, min_ndim=2)
-                    if t.shape != (size, d):
-                        raise ValueError(f"{name}[{k}] has shape {t.shape}, expected {(size, d)}")
+                raise ValueError(
+                    f"need K = {hops} temporal_keys and temporal_values matrices, got "
+                    f"{len(self.temporal_keys)} and {len(self.temporal_values)}"
+                )
+            first = check.float_array(self.temporal_keys[0], "temporal_keys[0]", min_ndim=2)
+            size = first.shape[0]
+            if size == 0:
+                raise ValueError("temporal_keys[0] must have N_max ≥ 1 rows, got 0")
+            pairs = [("temporal_keys", t) for t in self.temporal_keys]
+            pairs += [("temporal_values", t) for t in self.temporal_values]
+            for index, (name, t) in enumerate(pairs):
+                k = index % hops
+                arrays[f"{name}[{k}]"] = check.float_array(t, f"{name}[{k}]", min_ndim=2)
+                if t.shape != (size, d):
+                    raise ValueError(f"{name}[{k}] has shape {t.shape}, expected {(size, d)}")
         check.same_dtype(**arrays)
+        # Read-only private copies, one per distinct array, so tying (identity) survives.
+        copies: dict[int, FloatArray] = {}
+
+        def frozen(x: FloatArray) -> FloatArray:
+            if id(x) not in copies:
+                copies[id(x)] = check.frozen(x)
+            return copies[id(x)]
+
+        def frozen_tuple(xs: tuple[FloatArray, ...] | None) -> tuple[FloatArray, ...] | None:
+            return None if xs is None else tuple(frozen(x) for x in xs)
+
+        object.__setattr__(self, "query_embedding", frozen(self.query_embedding))
+        object.__setattr__(self, "key_embeddings", frozen_tuple(self.key_embeddings))
+        object.__setattr__(self, "value_embeddings", frozen_tuple(self.value_embeddings))
+        object.__setattr__(self, "output", frozen(self.output))
+        if self.hop_map is not None:
+            object.__setattr__(self, "hop_map", frozen(self.hop_map))
+        object.__setattr__(self, "temporal_keys", frozen_tuple(self.temporal_keys))
+        object.__setattr__(self, "temporal_values", frozen_tuple(self.temporal_values))
 
     @property
     def hops(self) -> int:
@@ -369,27 +502,37 @@ class MemN2NParameters:
             B and W separate, and H (d, d) with u^{k+1} = H u^k + o^k.
           * "none": every array distinct, no H.
         ``memory_size`` N_max turns on temporal encoding.
+        Sizes: 1 ≤ hops ≤ ``MAX_HOPS``; all arrays together must fit
+        ``impl._validation.ALLOCATION_LIMIT_BYTES`` (else ``ValueError``).
         # Note: row PADDING_ID of each embedding is set to 0 (the paper's nil
         # word); it is never used (padding is masked), but it is counted.
         """
         gen = check.generator(rng)
-        V = check.positive_int(vocabulary_size, "vocabulary_size")
-        if V < 2:
-            raise ValueError(f"vocabulary_size must be ≥ 2 (padding + a word), got {V}")
-        d = check.positive_int(embedding_dim, "embedding_dim")
-        K = check.positive_int(hops, "hops")
-        if tying not in ("adjacent", "layer_wise", "none"):
+        V = check.size(vocabulary_size, "vocabulary_size", low=2, high=2**40)
+        d = check.size(embedding_dim, "embedding_dim", high=2**40)
+        K = check.size(hops, "hops", high=MAX_HOPS, reason="a forward pass loops over the hops")
+        chosen_tying: object = tying
+        if not isinstance(chosen_tying, str) or chosen_tying not in (
+            "adjacent",
+            "layer_wise",
+            "none",
+        ):
             raise ValueError(f"tying must be 'adjacent', 'layer_wise' or 'none', got {tying!r}")
-        n_max = None if memory_size is None else check.positive_int(memory_size, "memory_size")
+        n_max = None if memory_size is None else check.size(memory_size, "memory_size", high=2**40)
+        chosen = check.float_dtype(dtype)
+        total = (2 * K + 2) * V * d + d * d + (0 if n_max is None else 2 * K * n_max * d)
+        check.allocation(
+            total, chosen, "vocabulary_size, embedding_dim, hops and memory_size", "parameters"
+        )
 
         def embedding() -> FloatArray:
-            e = gen.normal(0.0, INITIAL_STD, size=(V, d)).astype(dtype)
+            e = gen.normal(0.0, INITIAL_STD, size=(V, d)).astype(chosen)
             e[PADDING_ID] = 0
             return e
 
         def temporal() -> FloatArray:
             assert n_max is not None
-            return gen.normal(0.0, INITIAL_STD, size=(n_max, d)).astype(dtype)
+            return gen.normal(0.0, INITIAL_STD, size=(n_max, d)).astype(chosen)
 
         t_keys: tuple[FloatArray, ...] | None = None
         t_values: tuple[FloatArray, ...] | None = None
@@ -404,7 +547,7 @@ class MemN2NParameters:
         if tying == "layer_wise":
             A, C = embedding(), embedding()
             B, W = embedding(), embedding()
-            H = gen.normal(0.0, INITIAL_STD, size=(d, d)).astype(dtype)
+            H = gen.normal(0.0, INITIAL_STD, size=(d, d)).astype(chosen)
             if n_max is not None:
                 t_a, t_c = temporal(), temporal()
                 t_keys, t_values = (t_a,) * K, (t_c,) * K
@@ -420,13 +563,53 @@ class MemN2NParameters:
 @dataclass(frozen=True)
 class MemN2NOutput:
     r"""A forward pass: queries u^1..u^K, reads o^1..o^K (..., d), attention p^1..p^K
-    (..., N), and the answer logits W(u^K + o^K) and probabilities â (..., V)."""
+    (..., N), and the answer logits W(u^K + o^K) and probabilities â (..., V)
+    (read-only arrays)."""
 
     queries: tuple[FloatArray, ...]
     reads: tuple[FloatArray, ...]
     weights: tuple[FloatArray, ...]
     answer_logits: FloatArray
     answer_probabilities: FloatArray
+
+    def __post_init__(self) -> None:
+        check.seal(self)  # fresh arrays of the forward kernel, made read-only
+
+
+def _forward(
+    p: MemN2NParameters, story_ids: IntArray, question_ids: IntArray, pe: bool
+) -> MemN2NOutput | None:
+    """K hops and the answer; None if an intermediate overflowed (the caller raises)."""
+    mask = _slot_mask(story_ids)
+    u = _sentences(question_ids, p.query_embedding, pe)
+    queries: list[FloatArray] = []
+    reads: list[FloatArray] = []
+    weights: list[FloatArray] = []
+    for k in range(p.hops):
+        t_a = None if p.temporal_keys is None else p.temporal_keys[k]
+        t_c = None if p.temporal_values is None else p.temporal_values[k]
+        keys = _memory_vectors(story_ids, p.key_embeddings[k], t_a, pe)
+        values = _memory_vectors(story_ids, p.value_embeddings[k], t_c, pe)
+        if not (num.finite_or_none(u) and num.finite_or_none(keys) and num.finite_or_none(values)):
+            return None
+        read, p_k, finite = _hop(u, keys, values, mask)
+        if not (finite and num.finite_or_none(read)):
+            return None
+        hop = HopResult(read, p_k)
+        queries.append(u)
+        reads.append(hop.read)
+        weights.append(hop.weights)
+        if k < p.hops - 1:
+            with np.errstate(over="ignore", invalid="ignore"):
+                mapped: FloatArray = u if p.hop_map is None else u @ p.hop_map.T  # u or H u
+                u = (mapped + hop.read).astype(p.dtype)  # u^{k+1} = (H) u^k + o^k
+    with np.errstate(over="ignore", invalid="ignore"):
+        final: FloatArray = (queries[-1] + reads[-1]).astype(p.dtype)  # u^K + o^K
+        logits: FloatArray = final @ p.output.T  # W (u^K + o^K): (..., V)
+    if not num.finite_or_none(logits):
+        return None
+    probabilities = num.softmax(logits)
+    return MemN2NOutput(tuple(queries), tuple(reads), tuple(weights), logits, probabilities)
 
 
 def memn2n_forward(
@@ -443,18 +626,19 @@ def memn2n_forward(
     Shapes: story (..., N, J) word ids, question (..., J_q) word ids (batch
     axes broadcast) -> ``MemN2NOutput``.
     Assumptions: see the module docstring (padding, empty slots masked,
-    J per sentence, temporal rows 0..N−1). Every hop is ``memory_hop``
-    (key-value attention); the story is never modified.
+    J per sentence, temporal rows 0..N−1; N = 0 reads 0). Every hop is the
+    key-value attention read of ``memory_hop`` (run as its kernel); the story
+    is never modified. Parameters so large that a sentence vector, a score or
+    a logit overflows the dtype are a ``ValueError`` naming ``parameters``.
     # Note: the paper's final layer is â = softmax(W(o^K + u^K)) even with
     # layer-wise tying; we follow it literally (H is only applied between hops).
     Spec: ``spec.memory_network`` (read, sentence_vector).
     """
-    if not isinstance(parameters, MemN2NParameters):
-        raise TypeError(f"parameters must be MemN2NParameters, got {type(parameters).__name__}")
-    p = parameters
+    p = check.instance(parameters, MemN2NParameters, "parameters")
     V = p.vocabulary_size
     story_ids = _tokens(story, "story", V, min_ndim=2)
     question_ids = _tokens(question, "question", V, min_ndim=1)
+    pe = check.boolean(use_position_encoding, "use_position_encoding")
     try:
         np.broadcast_shapes(story_ids.shape[:-2], question_ids.shape[:-1])
     except ValueError:
@@ -467,29 +651,10 @@ def memn2n_forward(
         raise ValueError(
             f"story has N = {n} sentences, temporal encoding covers N_max = {p.memory_size}"
         )
-    mask = memory_mask(story_ids)
-    u = embed_sentences(
-        question_ids, p.query_embedding, use_position_encoding=use_position_encoding
-    )
-    queries: list[FloatArray] = []
-    reads: list[FloatArray] = []
-    weights: list[FloatArray] = []
-    for k in range(p.hops):
-        t_a = None if p.temporal_keys is None else p.temporal_keys[k]
-        t_c = None if p.temporal_values is None else p.temporal_values[k]
-        keys = embed_memory(
-            story_ids, p.key_embeddings[k], t_a, use_position_encoding=use_position_encoding
+    output = _forward(p, story_ids, question_ids, pe)
+    if output is None:
+        raise ValueError(
+            f"parameters are too large: a sentence vector, score or logit overflowed {p.dtype} "
+            "(keep the embeddings' entries of the order of 1, as initialize draws them)"
         )
-        values = embed_memory(
-            story_ids, p.value_embeddings[k], t_c, use_position_encoding=use_position_encoding
-        )
-        hop = memory_hop(u, keys, values, mask)
-        queries.append(u)
-        reads.append(hop.read)
-        weights.append(hop.weights)
-        if k < p.hops - 1:
-            mapped: FloatArray = u if p.hop_map is None else u @ p.hop_map.T  # u or H u
-            u = (mapped + hop.read).astype(p.dtype)  # u^{k+1} = (H) u^k + o^k
-    final: FloatArray = (queries[-1] + reads[-1]).astype(p.dtype)  # u^K + o^K
-    logits: FloatArray = final @ p.output.T  # W (u^K + o^K): (..., V)
-    return MemN2NOutput(tuple(queries), tuple(reads), tuple(weights), logits, softmax(logits))
+    return output

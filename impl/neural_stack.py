@@ -37,6 +37,16 @@ Shapes (rows, not the paper's columns): ``values`` (..., T, D) with row 0 the
 Push/pop strengths are Python floats or arrays of the batch shape (...,);
 values pushed are (..., D). Leading axes are batch axes and broadcast.
 Every function is pure: it returns a new state and never modifies its input.
+
+Checked edges (issue 7). A ``ContinuousMemoryState`` checks itself when built
+(float arrays of one dtype, matching shapes, finite values, strengths in
+[0, 1]) and keeps read-only private copies, so the step functions only check
+its type; ``run_stack``/``run_queue`` check the whole sequence once and loop
+over private kernels. Strengths outside [0, 1] (including a Python or NumPy
+scalar that rounds outside in the state's dtype) are a ``ValueError``; T = 0
+(the empty structure) and batch axes of size 0 are allowed; D = 0 is refused.
+A run's cost grows as B·T²·D (the state grows one row per step), so runs with
+B·T²·D > ``MAX_RUN_WORK`` are refused with that limit stated.
 """
 
 from dataclasses import dataclass
@@ -47,8 +57,13 @@ import numpy as np
 from impl import _validation as check
 from impl._typing import FloatArray
 
-Strength = float | FloatArray
-"""A push or pop strength: a Python float in [0, 1], or an array of the batch shape (...,)."""
+MAX_RUN_WORK = 2**31
+"""Largest B·T²·D (batch · steps² · width) ``run_stack``/``run_queue`` accept: each of the T
+steps copies a state of up to T rows, so more would run for minutes."""
+
+Strength = float | np.floating[Any] | FloatArray
+"""A push or pop strength: a Python or NumPy float in [0, 1], or an array of the batch shape
+(...,)."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +76,21 @@ class ContinuousMemoryState:
 
     values: FloatArray
     strengths: FloatArray
+
+    def __post_init__(self) -> None:
+        # Note: errors name the constructor's arguments (values, strengths) of the state.
+        values = check.float_array(self.values, "values", min_ndim=2)
+        strengths = check.unit_interval(self.strengths, "strengths", min_ndim=1)
+        check.same_dtype(values=values, strengths=strengths)
+        if values.shape[:-1] != strengths.shape:
+            raise ValueError(
+                f"state values has shape {values.shape}, so strengths must have shape "
+                f"{values.shape[:-1]}, got {strengths.shape}"
+            )
+        if values.shape[-1] == 0:
+            raise ValueError("state values must have width D ≥ 1, got D = 0")
+        object.__setattr__(self, "values", check.frozen(values))
+        object.__setattr__(self, "strengths", check.frozen(strengths))
 
     @property
     def dtype(self) -> np.dtype[Any]:
@@ -84,12 +114,13 @@ def empty_memory(
 
     Book: exercise 8-4. Reading it gives the zero vector.
     Shapes: values (*batch_shape, 0, D), strengths (*batch_shape, 0).
+    ``width`` ≥ 1; ``batch_shape`` a tuple of ints ≥ 0 (a batch of 0 is allowed).
     """
-    d = check.positive_int(width, "width")
-    chosen = np.dtype(dtype)
-    if chosen not in (np.float32, np.float64):
-        raise TypeError(f"dtype must be float32 or float64, got {chosen}")
-    batch = tuple(check.positive_int(size, "batch_shape entry") for size in batch_shape)
+    d = check.size(width, "width", high=2**24, reason="a row wider than 16 Mi entries")
+    chosen = check.float_dtype(dtype)
+    if not isinstance(batch_shape, tuple):
+        raise TypeError(f"batch_shape must be a tuple of ints, got {type(batch_shape).__name__}")
+    batch = tuple(check.size(size, "batch_shape", low=0, high=2**40) for size in batch_shape)
     return ContinuousMemoryState(
         values=np.zeros((*batch, 0, d), dtype=chosen),
         strengths=np.zeros((*batch, 0), dtype=chosen),
@@ -100,34 +131,20 @@ def empty_memory(
 
 
 def _state(state: object) -> ContinuousMemoryState:
+    # Note: the state checked itself when it was built (and is read-only since).
     if not isinstance(state, ContinuousMemoryState):
         raise TypeError(f"state must be a ContinuousMemoryState, got {type(state).__name__}")
-    values = check.float_array(state.values, "state.values", min_ndim=2)
-    strengths = check.float_array(state.strengths, "state.strengths", min_ndim=1)
-    check.same_dtype(values=values, strengths=strengths)
-    if values.shape[:-1] != strengths.shape:
-        raise ValueError(
-            f"state.values has shape {values.shape}, so state.strengths must have shape "
-            f"{values.shape[:-1]}, got {strengths.shape}"
-        )
-    if ((strengths < 0) | (strengths > 1)).any():
-        raise ValueError("state.strengths must lie in [0, 1]")
     return state
 
 
 def _strength(value: object, name: str, dtype: np.dtype[Any]) -> FloatArray:
     """A push/pop strength in [0, 1] as an array of ``dtype`` (scalar or batch-shaped)."""
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be a float in [0, 1] or a float array, got bool")
-    if isinstance(value, int | float | np.integer | np.floating):
-        array: FloatArray = np.asarray(check.finite_float(value, name), dtype=dtype)
-    else:
-        array = check.float_array(value, name)
+    if isinstance(value, np.ndarray):
+        array = check.unit_interval(value, name)
         if array.dtype != dtype:
             raise TypeError(f"{name} has dtype {array.dtype}, the memory has {dtype}")
-    if ((array < 0) | (array > 1)).any():
-        raise ValueError(f"{name} must lie in [0, 1], got values in [{array.min()}, {array.max()}]")
-    return array
+        return array
+    return np.asarray(check.real_in_dtype(value, name, dtype, low=0, high=1), dtype=dtype)
 
 
 def _value(value: object, name: str, state: ContinuousMemoryState) -> FloatArray:
@@ -184,7 +201,7 @@ def _removed(strengths: FloatArray, pop: FloatArray, before: FloatArray) -> Floa
 
 
 def _checked_pop(strengths: FloatArray, pop: Strength) -> tuple[FloatArray, FloatArray]:
-    s = check.float_array(strengths, "strengths", min_ndim=1)
+    s = check.unit_interval(strengths, "strengths", min_ndim=1)
     u = _strength(pop, "pop", s.dtype)
     try:
         np.broadcast_shapes(u.shape, s.shape[:-1])
@@ -227,9 +244,7 @@ def read_weights_from_top(strengths: FloatArray) -> FloatArray:
     min(1, Σ_i s[i]); all 0 for an empty structure (T = 0 or all s = 0).
     Spec: ``spec.structured_memory.read_weights_from_top``.
     """
-    s = check.float_array(strengths, "strengths", min_ndim=1)
-    weights: FloatArray = np.minimum(s, np.maximum(0, 1 - _exclusive_sum_above(s))).astype(s.dtype)
-    return weights
+    return _weights_from_top(check.unit_interval(strengths, "strengths", min_ndim=1))
 
 
 def read_weights_from_bottom(strengths: FloatArray) -> FloatArray:
@@ -239,7 +254,15 @@ def read_weights_from_bottom(strengths: FloatArray) -> FloatArray:
     Shapes: strengths (..., T) -> (..., T); ≥ 0, summing to min(1, Σ_i s[i]).
     Spec: ``spec.structured_memory.read_weights_from_bottom``.
     """
-    s = check.float_array(strengths, "strengths", min_ndim=1)
+    return _weights_from_bottom(check.unit_interval(strengths, "strengths", min_ndim=1))
+
+
+def _weights_from_top(s: FloatArray) -> FloatArray:
+    weights: FloatArray = np.minimum(s, np.maximum(0, 1 - _exclusive_sum_above(s))).astype(s.dtype)
+    return weights
+
+
+def _weights_from_bottom(s: FloatArray) -> FloatArray:
     weights: FloatArray = np.minimum(s, np.maximum(0, 1 - _exclusive_sum_below(s))).astype(s.dtype)
     return weights
 
@@ -273,6 +296,23 @@ def _append(
 # --- the three structures ------------------------------------------------------------------------
 
 
+def _step(
+    state_values: FloatArray,
+    state_strengths: FloatArray,
+    v: FloatArray,
+    d: FloatArray,
+    u: FloatArray,
+    *,
+    queue: bool,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """One stack (queue) step on raw arrays: pop from the top (bottom), push on top, read."""
+    before = _exclusive_sum_below if queue else _exclusive_sum_above
+    popped = _removed(state_strengths, u, before(state_strengths))
+    values, strengths = _append(state_values, popped, v, d, top=True)
+    weights = _weights_from_bottom(strengths) if queue else _weights_from_top(strengths)
+    return values, strengths, _read(values, weights)
+
+
 def stack_step(
     state: ContinuousMemoryState, value: FloatArray, push: Strength, pop: Strength
 ) -> tuple[ContinuousMemoryState, FloatArray]:
@@ -295,9 +335,7 @@ def stack_step(
     d = _strength(push, "push", current.dtype)
     u = _strength(pop, "pop", current.dtype)
     _batch_shape(current, ("value", v, 1), ("push", d, 0), ("pop", u, 0))
-    popped = _removed(current.strengths, u, _exclusive_sum_above(current.strengths))
-    values, strengths = _append(current.values, popped, v, d, top=True)
-    read = _read(values, read_weights_from_top(strengths))
+    values, strengths, read = _step(current.values, current.strengths, v, d, u, queue=False)
     return ContinuousMemoryState(values, strengths), read
 
 
@@ -318,9 +356,7 @@ def queue_step(
     d = _strength(push, "push", current.dtype)
     u = _strength(pop, "pop", current.dtype)
     _batch_shape(current, ("value", v, 1), ("push", d, 0), ("pop", u, 0))
-    popped = _removed(current.strengths, u, _exclusive_sum_below(current.strengths))
-    values, strengths = _append(current.values, popped, v, d, top=True)
-    read = _read(values, read_weights_from_bottom(strengths))
+    values, strengths, read = _step(current.values, current.strengths, v, d, u, queue=True)
     return ContinuousMemoryState(values, strengths), read
 
 
@@ -330,6 +366,9 @@ class DequeRead:
 
     top: FloatArray
     bottom: FloatArray
+
+    def __post_init__(self) -> None:
+        check.seal(self)  # fresh arrays of the deque kernel, made read-only
 
 
 def deque_step(
@@ -382,18 +421,18 @@ def deque_step(
     )
     values, strengths = _append(values, strengths, v_top, strengths_in["push_top"], top=True)
     reads = DequeRead(
-        top=_read(values, read_weights_from_top(strengths)),
-        bottom=_read(values, read_weights_from_bottom(strengths)),
+        top=_read(values, _weights_from_top(strengths)),
+        bottom=_read(values, _weights_from_bottom(strengths)),
     )
     return ContinuousMemoryState(values, strengths), reads
 
 
 def _sequence(
     values: object, push: object, pop: object
-) -> tuple[FloatArray, FloatArray, FloatArray]:
+) -> tuple[FloatArray, FloatArray, FloatArray, tuple[int, ...]]:
     v = check.float_array(values, "values", min_ndim=2)
-    d = check.float_array(push, "push", min_ndim=1)
-    u = check.float_array(pop, "pop", min_ndim=1)
+    d = check.unit_interval(push, "push", min_ndim=1)
+    u = check.unit_interval(pop, "pop", min_ndim=1)
     check.same_dtype(values=v, push=d, pop=u)
     steps = v.shape[-2]
     if d.shape[-1] != steps or u.shape[-1] != steps:
@@ -401,42 +440,58 @@ def _sequence(
             f"values has {steps} steps, push has {d.shape[-1]}, pop has {u.shape[-1]}; "
             "they must agree"
         )
-    return v, d, u
+    if v.shape[-1] == 0:
+        raise ValueError("values must have width D ≥ 1, got D = 0")
+    try:
+        batch = np.broadcast_shapes(v.shape[:-2], d.shape[:-1], u.shape[:-1])
+    except ValueError:
+        raise ValueError(
+            f"batch axes do not broadcast: values {v.shape[:-2]}, push {d.shape[:-1]}, "
+            f"pop {u.shape[:-1]}"
+        ) from None
+    work = int(np.prod(batch, dtype=np.float64)) * steps * steps * v.shape[-1]
+    if work > MAX_RUN_WORK:
+        raise ValueError(
+            f"values asks for B·T²·D = {work} (T = {steps} steps); at most MAX_RUN_WORK = "
+            f"{MAX_RUN_WORK} (the state grows one row per step, so longer runs take minutes)"
+        )
+    return v, d, u, batch
+
+
+def _run(
+    v: FloatArray, d: FloatArray, u: FloatArray, batch: tuple[int, ...], queue: bool
+) -> FloatArray:
+    width = v.shape[-1]
+    state_values = np.zeros((*batch, 0, width), dtype=v.dtype)
+    state_strengths = np.zeros((*batch, 0), dtype=v.dtype)
+    reads = []
+    for t in range(v.shape[-2]):
+        state_values, state_strengths, read = _step(
+            state_values, state_strengths, v[..., t, :], d[..., t], u[..., t], queue=queue
+        )
+        reads.append(read)
+    stacked: FloatArray = (
+        np.stack(reads, axis=-2) if reads else np.zeros((*batch, 0, width), v.dtype)
+    )
+    return stacked
 
 
 def run_stack(values: FloatArray, push: FloatArray, pop: FloatArray) -> FloatArray:
     r"""Reads r_1..r_T of a continuous stack driven by a whole sequence, from empty.
 
     Book: exercise 8-4. Shapes: values (..., T, D), push (..., T), pop (..., T)
-    -> reads (..., T, D). Step t calls ``stack_step`` with values[..., t, :],
-    push[..., t], pop[..., t].
+    -> reads (..., T, D). Step t is ``stack_step`` with values[..., t, :],
+    push[..., t], pop[..., t] (run as its kernel after one check of the whole
+    sequence). T = 0 gives (..., 0, D); B·T²·D ≤ ``MAX_RUN_WORK``.
     """
-    v, d, u = _sequence(values, push, pop)
-    batch = np.broadcast_shapes(v.shape[:-2], d.shape[:-1], u.shape[:-1])
-    state = empty_memory(v.shape[-1], batch_shape=batch, dtype=v.dtype)
-    reads = []
-    for t in range(v.shape[-2]):
-        state, read = stack_step(state, v[..., t, :], d[..., t], u[..., t])
-        reads.append(read)
-    stacked: FloatArray = (
-        np.stack(reads, axis=-2) if reads else np.zeros((*batch, 0, v.shape[-1]), v.dtype)
-    )
-    return stacked
+    v, d, u, batch = _sequence(values, push, pop)
+    return _run(v, d, u, batch, queue=False)
 
 
 def run_queue(values: FloatArray, push: FloatArray, pop: FloatArray) -> FloatArray:
     r"""Reads r_1..r_T of a continuous queue driven by a whole sequence, from empty.
 
-    Book: exercise 8-4. Shapes: as ``run_stack``.
+    Book: exercise 8-4. Shapes and limits: as ``run_stack``.
     """
-    v, d, u = _sequence(values, push, pop)
-    batch = np.broadcast_shapes(v.shape[:-2], d.shape[:-1], u.shape[:-1])
-    state = empty_memory(v.shape[-1], batch_shape=batch, dtype=v.dtype)
-    reads = []
-    for t in range(v.shape[-2]):
-        state, read = queue_step(state, v[..., t, :], d[..., t], u[..., t])
-        reads.append(read)
-    stacked: FloatArray = (
-        np.stack(reads, axis=-2) if reads else np.zeros((*batch, 0, v.shape[-1]), v.dtype)
-    )
-    return stacked
+    v, d, u, batch = _sequence(values, push, pop)
+    return _run(v, d, u, batch, queue=True)

@@ -51,6 +51,30 @@ Conventions shared by every function here:
   performed by multiple heads is irrelevant"): M̃(i) = M(i) ∘ Π_h (1 − w_h(i) e_h),
   then M'(i) = M̃(i) + Σ_h w_h(i) a_h. Write weights need only lie in [0, 1].
 * Nothing here modifies its arguments: every function returns a new array.
+
+Checked edges (issue 7). Every public function checks and names its
+arguments once, then calls private kernels (``_content``, ``_interpolate``,
+``_shift``, ``_sharpen``, ``_read``, ``_write``) that trust them; ``ntm_step``
+checks the memory once for both heads, the read and the write.
+
+* **Zero-size axes.** A memory with N = 0 slots or width D = 0 is a
+  ``ValueError`` (content addressing over no slot has no distribution, and the
+  cosine of width-0 vectors is 0/0); a batch axis of size 0 gives empty results.
+* **Scalars** β, g, γ given as Python or NumPy scalars are checked *in the
+  memory's dtype*: 1e39 overflows float32 and is refused, and β = 1e-50
+  rounds to 0 in float32 and is refused as β > 0 would be violated.
+  Any β or γ that is finite in the dtype is fine: β·cos is bounded by β, and
+  γ multiplies log-weights shifted so that their maximum is 0 (an underflow
+  there gives weight 0, the correctly rounded limit).
+* **Overflow.** Addressing never overflows for finite inputs. The read
+  Σ w(i) M(i) and the write M ∘ Π(1 − w e) + Σ w a can exceed the dtype's
+  range only when the result itself does (or, for the read with arbitrary
+  finite weights, when a product w(i) M(i) does); that is a ``ValueError``
+  naming the arguments, never an inf or NaN in the result.
+* **Containers.** ``HeadParameters`` and ``FeedForwardController`` check
+  themselves when built and keep read-only private copies of their arrays: an
+  in-place edit raises NumPy's "assignment destination is read-only", and
+  ``dataclasses.replace`` runs the checks again.
 """
 
 import math
@@ -59,14 +83,13 @@ from typing import Any
 
 import numpy as np
 
+from impl import _numerics as num
 from impl import _validation as check
+from impl._numerics import softmax
 from impl._typing import FloatArray
-from impl.attention import attention_distribution
-from impl.scores import ScoreFunction
-from impl.softmax import softmax
 
-ScalarOrArray = float | FloatArray
-"""A head scalar (β, g, γ): a Python float, or an array of the batch shape (...,)."""
+ScalarOrArray = float | np.floating[Any] | FloatArray
+"""A head scalar (β, g, γ): a Python or NumPy float, or an array of the batch shape (...,)."""
 
 
 def distribution_tolerance(dtype: np.dtype[Any] | type[np.floating[Any]]) -> float:
@@ -74,18 +97,22 @@ def distribution_tolerance(dtype: np.dtype[Any] | type[np.floating[Any]]) -> flo
 
     Book: §8.5.2 (w_{t−1} and s_t are distributions). √eps leaves room for the
     rounding of sums of many float32 terms while still catching real mistakes
-    (a sum of 0.999 or 1.01 is rejected in both dtypes).
+    (a sum of 0.999 or 1.01 is rejected in both dtypes). ``dtype`` must be
+    float32 or float64 (else ``TypeError``).
     """
-    return math.sqrt(float(np.finfo(dtype).eps))
+    return math.sqrt(float(np.finfo(check.float_dtype(dtype)).eps))
 
 
-# --- validation -----------------------------------------------------------------------------
+# --- validation (at the public edge only) ---------------------------------------------------
 
 
-def _memory(memory: object) -> FloatArray:
-    m = check.float_array(memory, "memory", min_ndim=2)
+def _memory(memory: object, name: str = "memory") -> FloatArray:
+    m = check.float_array(memory, name, min_ndim=2)
     if m.shape[-2] == 0 or m.shape[-1] == 0:
-        raise ValueError(f"memory must have N ≥ 1 slots of width D ≥ 1, got shape {m.shape}")
+        raise ValueError(
+            f"{name} must have N ≥ 1 slots of width D ≥ 1, got shape {m.shape} (addressing "
+            "over no slot has no distribution; the cosine of width-0 vectors is 0/0)"
+        )
     return m
 
 
@@ -99,22 +126,19 @@ def _head_scalar(
     lower_open: bool = False,
     expected: str,
     batch: tuple[int, ...] | None = None,
+    against: str = "memory",
 ) -> FloatArray:
-    """A head scalar as an array of ``dtype`` (0-d for a Python float), checked in range."""
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be a real number or a float array, got bool")
-    if isinstance(value, int | float | np.integer | np.floating):
-        array: FloatArray = np.asarray(value, dtype=dtype)
-    elif isinstance(value, np.ndarray):
+    """A head scalar as an array of ``dtype`` (0-d for a Python or NumPy scalar), checked in range.
+
+    A scalar is checked after rounding to ``dtype`` (1e39 overflows float32;
+    β = 1e-50 rounds to 0 there); an array must already have ``dtype``.
+    """
+    if isinstance(value, np.ndarray):
         array = check.float_array(value, name)
         if array.dtype != dtype:
-            raise TypeError(f"{name} has dtype {array.dtype}, memory has {dtype}")
+            raise TypeError(f"{name} has dtype {array.dtype}, {against} has {dtype}")
     else:
-        raise TypeError(
-            f"{name} must be a real number or a float array, got {type(value).__name__}"
-        )
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must be finite ({expected}), got {value}")
+        array = np.asarray(check.real_in_dtype(value, name, dtype), dtype=dtype)
     if batch is not None:
         try:
             np.broadcast_shapes(array.shape, batch)
@@ -126,36 +150,44 @@ def _head_scalar(
     low_bad = array <= lower if lower_open else array < lower
     if np.any(low_bad) or np.any(array > upper):
         bad = array[np.logical_or(low_bad, array > upper)].ravel()[0]
-        raise ValueError(f"{name} must satisfy {expected}, got {bad}")
+        raise ValueError(f"{name} must satisfy {expected} (in {dtype}), got {value!r} -> {bad}")
     return array
 
 
-def _distribution(x: object, name: str, dtype: np.dtype[Any], *, size: int | None) -> FloatArray:
+def _distribution(
+    x: object, name: str, dtype: np.dtype[Any], *, size: int | None, against: str = "memory"
+) -> FloatArray:
     w = check.float_array(x, name, min_ndim=1)
     if w.dtype != dtype:
-        raise TypeError(f"{name} has dtype {w.dtype}, memory has {dtype}")
+        raise TypeError(f"{name} has dtype {w.dtype}, {against} has {dtype}")
     if size is not None and w.shape[-1] != size:
         raise ValueError(f"{name} has {w.shape[-1]} entries, memory has N = {size} slots")
-    if (w < 0).any():
-        raise ValueError(f"{name} must be a probability distribution: it has a negative entry")
-    total: FloatArray = w.sum(axis=-1)
-    tolerance = distribution_tolerance(dtype)
-    if np.any(np.abs(total - 1) > tolerance):
-        worst = float(total.ravel()[np.argmax(np.abs(total - 1).ravel())])
-        raise ValueError(
-            f"{name} must be a probability distribution over its last axis: a row sums to "
-            f"{worst}, not 1 (tolerance {tolerance:.1e})"
-        )
-    return w
+    return check.distribution(w, name, tolerance=distribution_tolerance(dtype))
 
 
-def _in_unit_interval(x: object, name: str, dtype: np.dtype[Any]) -> FloatArray:
-    v = check.float_array(x, name, min_ndim=1)
+def _unit_entries(
+    x: object, name: str, dtype: np.dtype[Any], against: str = "memory"
+) -> FloatArray:
+    v = check.unit_interval(x, name, min_ndim=1)
     if v.dtype != dtype:
-        raise TypeError(f"{name} has dtype {v.dtype}, memory has {dtype}")
-    if (v < 0).any() or (v > 1).any():
-        raise ValueError(f"{name} must have every entry in [0, 1]")
+        raise TypeError(f"{name} has dtype {v.dtype}, {against} has {dtype}")
     return v
+
+
+def _key(key: object, m: FloatArray, name: str = "key") -> FloatArray:
+    k = check.float_array(key, name, min_ndim=1)
+    check.same_dtype(**{name: k, "memory": m})
+    if k.shape[-1] != m.shape[-1]:
+        raise ValueError(f"{name} has {k.shape[-1]} features, memory has width D = {m.shape[-1]}")
+    return k
+
+
+def _broadcast(**shapes: tuple[int, ...]) -> tuple[int, ...]:
+    try:
+        return np.broadcast_shapes(*shapes.values())
+    except ValueError:
+        listing = ", ".join(f"{name} {shape}" for name, shape in shapes.items())
+        raise ValueError(f"batch axes do not broadcast: {listing}") from None
 
 
 # --- content addressing ---------------------------------------------------------------------
@@ -172,6 +204,13 @@ def _unit_rows(x: FloatArray) -> FloatArray:
     return unit
 
 
+def _cosine(q: FloatArray, k: FloatArray) -> FloatArray:
+    """cos(q_l, k_n) for q (..., L, D), k (..., N, D) -> (..., L, N), in [−1, 1]."""
+    products: FloatArray = _unit_rows(q) @ np.swapaxes(_unit_rows(k), -1, -2)
+    clipped: FloatArray = np.clip(products, -1, 1).astype(q.dtype)  # rounding can exceed 1
+    return clipped
+
+
 def cosine_score(query: FloatArray, keys: FloatArray) -> FloatArray:
     r"""Cosine similarity scores cos(q_l, x_n) = q_lᵀ x_n / (‖q_l‖ ‖x_n‖), 0 if either is 0.
 
@@ -179,7 +218,9 @@ def cosine_score(query: FloatArray, keys: FloatArray) -> FloatArray:
     addressing (Graves et al. 2014, eq. 6). A ``ScoreFunction`` for
     ``impl.attention``.
     Shapes: query (..., L, D), keys (..., N, D) -> (..., L, N), in [−1, 1].
-    Assumptions: cos with a zero vector is 0 (see the module docstring).
+    Assumptions: cos with a zero vector is 0 (see the module docstring); so
+    is every cosine when D = 0 (the empty vector is the zero vector). Any
+    finite input works (no overflow: rows are scaled by their max |entry|).
     Spec: ``spec.neural_turing_machine.cosine``.
     """
     q = check.float_array(query, "query", min_ndim=2)
@@ -187,9 +228,15 @@ def cosine_score(query: FloatArray, keys: FloatArray) -> FloatArray:
     check.same_dtype(query=q, keys=k)
     check.feature_match("keys", k, "query", q)
     check.batch_broadcast(query=q, keys=k)
-    products: FloatArray = _unit_rows(q) @ np.swapaxes(_unit_rows(k), -1, -2)
-    clipped: FloatArray = np.clip(products, -1, 1).astype(q.dtype)  # rounding can exceed 1
-    return clipped
+    return _cosine(q, k)
+
+
+def _content(k: FloatArray, m: FloatArray, beta: FloatArray) -> FloatArray:
+    """softmax_i(β cos(k, M(i))): k (..., D), m (..., N, D), β broadcasting to (...) -> (..., N)."""
+    beta_column = beta[..., None]
+    cos: FloatArray = _cosine(k[..., None, :], m)[..., 0, :]  # (..., N)
+    scores: FloatArray = (beta_column * cos).astype(m.dtype)  # β cos(k, M(i)), |·| ≤ β: finite
+    return softmax(scores)
 
 
 def content_addressing(
@@ -199,24 +246,18 @@ def content_addressing(
 
     Book: §8.5.2, content addressing (Graves et al. 2014, eq. 5).
     Shapes: key (..., D), memory (..., N, D), key_strength β a float or
-    (...,) -> (..., N); batch axes broadcast.
-    Assumptions: β finite and > 0; cos with a zero vector is 0, so a zero key
-    gives uniform weights. As β → ∞ the weights tend to uniform over the
-    slots of maximal cosine; any finite β is accepted (β = 1e6 is fine).
-    This is ``impl.attention.attention_distribution`` with the score β·cos.
+    (...,) -> (..., N); batch axes broadcast (an array β may add batch axes:
+    one strength per head).
+    Assumptions: β > 0 and finite in the memory's dtype (checked after
+    rounding: see the module docstring); cos with a zero vector is 0, so a
+    zero key gives uniform weights. As β → ∞ the weights tend to uniform over
+    the slots of maximal cosine; any finite β is accepted (β = 1e6 is fine).
+    This is key-value attention with the score β·cos (``impl.attention``).
     Spec: ``spec.neural_turing_machine.content_weights``.
     """
     m = _memory(memory)
-    k = check.float_array(key, "key", min_ndim=1)
-    check.same_dtype(key=k, memory=m)
-    if k.shape[-1] != m.shape[-1]:
-        raise ValueError(f"key has {k.shape[-1]} features, memory has width D = {m.shape[-1]}")
-    try:
-        head_batch = np.broadcast_shapes(k.shape[:-1], m.shape[:-2])
-    except ValueError:
-        raise ValueError(
-            f"batch axes of key {k.shape[:-1]} and memory {m.shape[:-2]} do not broadcast"
-        ) from None
+    k = _key(key, m)
+    head_batch = _broadcast(key=k.shape[:-1], memory=m.shape[:-2])
     beta = _head_scalar(
         key_strength,
         "key_strength",
@@ -226,21 +267,16 @@ def content_addressing(
         expected="β > 0",
         batch=head_batch,
     )
-    batch = np.broadcast_shapes(head_batch, beta.shape)
-    query = np.broadcast_to(k, (*batch, k.shape[-1]))[..., None, :]  # one query per head: L = 1
-    beta_column = np.broadcast_to(beta, batch)[..., None, None]
-
-    def strength_times_cosine(q: FloatArray, x: FloatArray) -> FloatArray:
-        scores: FloatArray = (beta_column * cosine_score(q, x)).astype(m.dtype)  # β cos(k, M(i))
-        return scores
-
-    score: ScoreFunction = strength_times_cosine
-    weights = attention_distribution(query, m, score=score)
-    result: FloatArray = weights[..., 0, :]
-    return result
+    return _content(k, m, beta)
 
 
 # --- location addressing --------------------------------------------------------------------
+
+
+def _interpolate(wc: FloatArray, previous: FloatArray, gate: FloatArray) -> FloatArray:
+    g = gate[..., None]
+    gated: FloatArray = (g * wc + (1 - g) * previous).astype(wc.dtype)
+    return gated
 
 
 def interpolate(
@@ -251,18 +287,53 @@ def interpolate(
     Book: §8.5.2, interpolation (Graves et al. 2014, eq. 7).
     Shapes: content_weights (..., N), previous_weights (..., N), gate g a
     float or (...,) -> (..., N).
-    Assumptions: both weightings are distributions, g ∈ [0, 1]; then so is the result.
+    Assumptions: both weightings are distributions, g ∈ [0, 1] (a gate
+    outside, or a row not summing to 1, is a ``ValueError``); then so is the result.
     Spec: ``spec.neural_turing_machine.interpolate``.
     """
     wc = check.float_array(content_weights, "content_weights", min_ndim=1)
     dtype = wc.dtype
     wc = _distribution(wc, "content_weights", dtype, size=None)
-    previous = _distribution(previous_weights, "previous_weights", dtype, size=wc.shape[-1])
-    batch = np.broadcast_shapes(wc.shape[:-1], previous.shape[:-1])
-    g = _head_scalar(gate, "gate", dtype, lower=0, upper=1, expected="0 ≤ g ≤ 1", batch=batch)
-    g = g[..., None]
-    gated: FloatArray = (g * wc + (1 - g) * previous).astype(dtype)
-    return gated
+    previous = _distribution(
+        previous_weights, "previous_weights", dtype, size=wc.shape[-1], against="content_weights"
+    )
+    batch = _broadcast(content_weights=wc.shape[:-1], previous_weights=previous.shape[:-1])
+    g = _head_scalar(
+        gate,
+        "gate",
+        dtype,
+        lower=0,
+        upper=1,
+        expected="0 ≤ g ≤ 1",
+        batch=batch,
+        against="content_weights",
+    )
+    return _interpolate(wc, previous, g)
+
+
+def _shift(w: FloatArray, s: FloatArray) -> FloatArray:
+    """Circular convolution of w (..., N) with the offsets −R..R of s (..., 2R + 1)."""
+    n = w.shape[-1]
+    radius = s.shape[-1] // 2
+    if s.shape[-1] > n:
+        # Note: offsets are taken mod N; with S > N fold them onto the N residues first,
+        # so the loop below runs min(S, N) times (a long shift vector cannot loop for minutes).
+        residues = np.arange(-radius, radius + 1) % n
+        folded = np.zeros((n, *s.shape[:-1]), dtype=s.dtype)
+        np.add.at(folded, residues, np.moveaxis(s, -1, 0))
+        s = np.moveaxis(folded, 0, -1)  # entry r = probability of offset r ∈ {0..N−1}
+        offsets = range(n)
+        base = 0
+    else:
+        offsets = range(-radius, radius + 1)
+        base = radius
+    batch = np.broadcast_shapes(w.shape[:-1], s.shape[:-1])
+    shifted: FloatArray = np.zeros((*batch, n), dtype=w.dtype)
+    for offset in offsets:
+        # np.roll(w, r)[i] = w[(i − r) mod N]: the mass at j moves to j + r.
+        probability = s[..., base + offset, None]
+        shifted = shifted + probability * np.roll(w, offset, axis=-1)
+    return shifted
 
 
 def circular_shift(weights: FloatArray, shift: FloatArray) -> FloatArray:
@@ -271,26 +342,34 @@ def circular_shift(weights: FloatArray, shift: FloatArray) -> FloatArray:
     Book: §8.5.2, shift (Graves et al. 2014, eq. 8).
     Shapes: weights (..., N), shift (..., S) with S = 2R + 1 odd, entry R + r
     the probability of offset r (see the module docstring) -> (..., N).
-    Assumptions: both are distributions; then so is the result (a convolution
-    of distributions on Z_N). The one-hot shift at offset 0 (δ_0) is the
-    identity; at offset +1 it rotates w forward by one slot.
+    Assumptions: both are distributions (else ``ValueError``); then so is the
+    result (a convolution of distributions on Z_N). The one-hot shift at
+    offset 0 (δ_0) is the identity; at offset +1 it rotates w forward by one
+    slot. Offsets beyond N are folded mod N first (cost min(S, N) rolls).
     Spec: ``spec.neural_turing_machine.circular_convolution``.
     """
     w = check.float_array(weights, "weights", min_ndim=1)
     w = _distribution(w, "weights", w.dtype, size=None)
-    s = _distribution(shift, "shift", w.dtype, size=None)
+    s = _distribution(shift, "shift", w.dtype, size=None, against="weights")
     if s.shape[-1] % 2 != 1:
         raise ValueError(
             f"shift must have an odd length 2R + 1 (offsets −R..R), got {s.shape[-1]} entries"
         )
-    radius = s.shape[-1] // 2
-    batch = np.broadcast_shapes(w.shape[:-1], s.shape[:-1])
-    shifted: FloatArray = np.zeros((*batch, w.shape[-1]), dtype=w.dtype)
-    for offset in range(-radius, radius + 1):
-        # np.roll(w, r)[i] = w[(i − r) mod N]: the mass at j moves to j + r.
-        probability = s[..., radius + offset, None]
-        shifted = shifted + probability * np.roll(w, offset, axis=-1)
-    return shifted
+    _broadcast(weights=w.shape[:-1], shift=s.shape[:-1])
+    return _shift(w, s)
+
+
+def _sharpen(w: FloatArray, gamma_batch: FloatArray) -> FloatArray:
+    """w^γ / Σ w^γ as softmax(γ (log w − max log w)); rows need a positive entry."""
+    with np.errstate(divide="ignore"):
+        log_w: FloatArray = np.log(w)  # log 0 = −inf: a masked position of the softmax
+    log_w = log_w - np.max(log_w, axis=-1, keepdims=True)  # ≤ 0, the largest entry 0
+    gamma = gamma_batch[..., None]
+    with np.errstate(over="ignore"):
+        # γ (log w̃(i) − max): ≤ 0; an overflow to −inf is weight 0, the correctly rounded limit.
+        logits: FloatArray = (gamma * log_w).astype(w.dtype)  # γ log w̃(i); γ ≥ 1 keeps −inf
+    sharpened = softmax(logits)
+    return sharpened
 
 
 def sharpen(weights: FloatArray, sharpening: ScalarOrArray) -> FloatArray:
@@ -298,26 +377,29 @@ def sharpen(weights: FloatArray, sharpening: ScalarOrArray) -> FloatArray:
 
     Book: §8.5.2, sharpening (Graves et al. 2014, eq. 9).
     Shapes: weights (..., N), sharpening γ a float or (...,) -> (..., N).
-    Assumptions: γ ≥ 1 and finite; weights non-negative with a positive sum
-    (zero entries stay exactly 0). γ = 1 renormalises (identity on
-    distributions); large γ (50, 1e6) concentrates on the maximal entries
-    without overflow or underflow to 0/0, because the powers are taken in log
-    space with the row maximum subtracted.
+    Assumptions: γ ≥ 1 and finite in the weights' dtype; weights non-negative
+    with a positive sum in every row (else ``ValueError``); zero entries stay
+    exactly 0. γ = 1 renormalises (identity on distributions); large γ (50,
+    1e6, up to the dtype's maximum) concentrates on the maximal entries
+    without overflow or 0/0, because the powers are taken in log space with
+    the row maximum subtracted. N = 0 is a ``ValueError`` (no positive sum).
     Spec: ``spec.neural_turing_machine.sharpen``.
     """
     w = check.float_array(weights, "weights", min_ndim=1)
     if (w < 0).any():
         raise ValueError("weights must be non-negative to be sharpened")
-    if np.any(w.sum(axis=-1) <= 0):
-        raise ValueError("weights must have a positive sum in every row to be sharpened")
+    if w.shape[-1] == 0 or np.any(np.max(w, axis=-1, initial=0) <= 0):
+        raise ValueError("weights must have a positive entry in every row to be sharpened")
     gamma = _head_scalar(
-        sharpening, "sharpening", w.dtype, lower=1, expected="γ ≥ 1", batch=w.shape[:-1]
-    )[..., None]
-    with np.errstate(divide="ignore"):
-        log_w: FloatArray = np.log(w)  # log 0 = −inf: a masked position of the softmax
-    logits: FloatArray = (gamma * log_w).astype(w.dtype)  # γ log w̃(i); γ ≥ 1 keeps −inf as −inf
-    sharpened = softmax(logits)
-    return sharpened
+        sharpening,
+        "sharpening",
+        w.dtype,
+        lower=1,
+        expected="γ ≥ 1",
+        batch=w.shape[:-1],
+        against="weights",
+    )
+    return _sharpen(w, gamma)
 
 
 @dataclass(frozen=True)
@@ -328,6 +410,24 @@ class AddressingStages:
     gated: FloatArray
     shifted: FloatArray
     weights: FloatArray
+
+    def __post_init__(self) -> None:
+        check.seal(self)  # fresh arrays of the addressing kernels, made read-only
+
+
+def _stages(
+    k: FloatArray,
+    m: FloatArray,
+    previous: FloatArray,
+    beta: FloatArray,
+    gate: FloatArray,
+    s: FloatArray,
+    gamma: FloatArray,
+) -> AddressingStages:
+    content = _content(k, m, beta)
+    gated = _interpolate(content, previous, gate)
+    shifted = _shift(gated, s)
+    return AddressingStages(content, gated, shifted, _sharpen(shifted, gamma))
 
 
 def address_stages(
@@ -345,12 +445,36 @@ def address_stages(
     Book: §8.5.2 (Graves et al. 2014, fig. 2 and eqs. 5–9).
     Shapes: key (..., D), memory (..., N, D), previous_weights (..., N),
     shift (..., S), scalars float or (...,) -> four (..., N) weightings.
+    Assumptions: as the four stage functions; every argument is checked once
+    here, then the stages run unchecked.
     Spec: ``spec.neural_turing_machine`` (one function per stage).
     """
-    content = content_addressing(key, memory, key_strength)
-    gated = interpolate(content, previous_weights, gate)
-    shifted = circular_shift(gated, shift)
-    return AddressingStages(content, gated, shifted, sharpen(shifted, sharpening))
+    m = _memory(memory)
+    k = _key(key, m)
+    previous = _distribution(previous_weights, "previous_weights", m.dtype, size=m.shape[-2])
+    s = _distribution(shift, "shift", m.dtype, size=None)
+    if s.shape[-1] % 2 != 1:
+        raise ValueError(
+            f"shift must have an odd length 2R + 1 (offsets −R..R), got {s.shape[-1]} entries"
+        )
+    batch = _broadcast(
+        key=k.shape[:-1],
+        memory=m.shape[:-2],
+        previous_weights=previous.shape[:-1],
+        shift=s.shape[:-1],
+    )
+    beta = _head_scalar(
+        key_strength,
+        "key_strength",
+        m.dtype,
+        lower=0,
+        lower_open=True,
+        expected="β > 0",
+        batch=batch,
+    )
+    g = _head_scalar(gate, "gate", m.dtype, lower=0, upper=1, expected="0 ≤ g ≤ 1", batch=batch)
+    gamma = _head_scalar(sharpening, "sharpening", m.dtype, lower=1, expected="γ ≥ 1", batch=batch)
+    return _stages(k, m, previous, beta, g, s, gamma)
 
 
 def address(
@@ -381,6 +505,15 @@ def address(
 
 # --- read and write -------------------------------------------------------------------------
 
+_READ_SAFE = "keep Σ_i |w(i)| · max |M(i)| below the dtype's maximum"
+_WRITE_SAFE = "keep max |memory| + H · max |add| below the dtype's maximum"
+
+
+def _read(m: FloatArray, w: FloatArray) -> FloatArray:
+    with np.errstate(over="ignore", invalid="ignore"):
+        result: FloatArray = (w[..., None, :] @ m)[..., 0, :]  # Σ_i w(i) M(i)
+    return result
+
 
 def read(memory: FloatArray, weights: FloatArray) -> FloatArray:
     r"""Read vector r = Σ_i w(i) M(i).
@@ -388,7 +521,9 @@ def read(memory: FloatArray, weights: FloatArray) -> FloatArray:
     Book: §8.5.2, reading (Graves et al. 2014, eq. 2).
     Shapes: memory (..., N, D), weights (..., N) -> (..., D).
     Assumptions: none on the weights beyond being finite (the read is linear
-    in the memory and in the weights); the memory is not modified.
+    in the memory and in the weights); the memory is not modified. A read
+    that overflows the dtype (only possible for weights outside [0, 1] or
+    entries near the dtype's maximum) is a ``ValueError`` naming both.
     Spec: ``spec.neural_turing_machine.read``.
     """
     m = _memory(memory)
@@ -397,8 +532,17 @@ def read(memory: FloatArray, weights: FloatArray) -> FloatArray:
     if w.shape[-1] != m.shape[-2]:
         raise ValueError(f"weights has {w.shape[-1]} entries, memory has N = {m.shape[-2]} slots")
     check.batch_broadcast(memory=m, weights=w[..., None, :])
-    result: FloatArray = (w[..., None, :] @ m)[..., 0, :]  # Σ_i w(i) M(i)
-    return result
+    return check.finite_result(_read(m, w), "memory and weights", _READ_SAFE)
+
+
+def _write(m: FloatArray, w: FloatArray, e: FloatArray, a: FloatArray) -> FloatArray:
+    """All erases, then all adds: w (..., H, N), e and a (..., H, D)."""
+    w_nd = w[..., :, :, None]  # (..., H, N, 1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        retain: FloatArray = np.prod(1 - w_nd * e[..., :, None, :], axis=-3)  # Π_h (1 − w_h(i) e_h)
+        added: FloatArray = np.sum(w_nd * a[..., :, None, :], axis=-3)  # Σ_h w_h(i) a_h
+        written: FloatArray = (m * retain + added).astype(m.dtype)
+    return written
 
 
 def write_heads(
@@ -411,15 +555,16 @@ def write_heads(
     Book: §8.5.2, m_{t+1,n} = m_{t,n} ∘ (1 − α_{t,n} e_t) + α_{t,n} a_t, with
     the paper's multi-head order (Graves et al. 2014, eqs. 3–4 and §3.2).
     Shapes: memory (..., N, D), weights (..., H, N), erase (..., H, D),
-    add (..., H, D) -> (..., N, D).
-    Assumptions: weights and erase in [0, 1]; a slot with weight 0 in every
-    head is unchanged; with one head, weight 1 and e = 1 the slot becomes a.
-    The memory argument is not modified (a new array is returned).
+    add (..., H, D) -> (..., N, D). H = 0 heads leaves the memory unchanged.
+    Assumptions: weights and erase in [0, 1] (else ``ValueError``); a slot with
+    weight 0 in every head is unchanged; with one head, weight 1 and e = 1 the
+    slot becomes a. A written memory beyond the dtype's range is a
+    ``ValueError`` naming memory and add. The memory argument is not modified.
     Spec: ``spec.neural_turing_machine.write``.
     """
     m = _memory(memory)
-    w = _in_unit_interval(weights, "weights", m.dtype)
-    e = _in_unit_interval(erase, "erase", m.dtype)
+    w = _unit_entries(weights, "weights", m.dtype)
+    e = _unit_entries(erase, "erase", m.dtype)
     a = check.float_array(add, "add", min_ndim=1)
     check.same_dtype(memory=m, add=a)
     if w.ndim < 2 or e.ndim < 2 or a.ndim < 2:
@@ -440,11 +585,7 @@ def write_heads(
             f"{w.shape[-2]}, {e.shape[-2]}, {a.shape[-2]}"
         )
     check.batch_broadcast(memory=m, weights=w, erase=e, add=a)
-    w_nd = w[..., :, :, None]  # (..., H, N, 1)
-    retain: FloatArray = np.prod(1 - w_nd * e[..., :, None, :], axis=-3)  # Π_h (1 − w_h(i) e_h)
-    added: FloatArray = np.sum(w_nd * a[..., :, None, :], axis=-3)  # Σ_h w_h(i) a_h
-    written: FloatArray = (m * retain + added).astype(m.dtype)
-    return written
+    return check.finite_result(_write(m, w, e, a), "memory and add", _WRITE_SAFE)
 
 
 def write(
@@ -456,15 +597,27 @@ def write(
     (Graves et al. 2014, eqs. 3–4).
     Shapes: memory (..., N, D), weights (..., N), erase (..., D), add (..., D)
     -> (..., N, D).
-    Assumptions: weights and erase entries in [0, 1]. Every slot changes in
-    proportion to its weight; weight 0 leaves it unchanged, weight 1 with
-    e = 1 replaces it by a. The memory argument is not modified.
+    Assumptions: weights and erase entries in [0, 1] (else ``ValueError``).
+    Every slot changes in proportion to its weight; weight 0 leaves it
+    unchanged, weight 1 with e = 1 replaces it by a. A written memory beyond
+    the dtype's range is a ``ValueError``. The memory argument is not modified.
     Spec: ``spec.neural_turing_machine.write``.
     """
-    w = check.float_array(weights, "weights", min_ndim=1)
-    e = check.float_array(erase, "erase", min_ndim=1)
+    m = _memory(memory)
+    w = _unit_entries(weights, "weights", m.dtype)
+    e = _unit_entries(erase, "erase", m.dtype)
     a = check.float_array(add, "add", min_ndim=1)
-    return write_heads(memory, w[..., None, :], e[..., None, :], a[..., None, :])
+    check.same_dtype(memory=m, add=a)
+    if w.shape[-1] != m.shape[-2]:
+        raise ValueError(f"weights has {w.shape[-1]} entries, memory has N = {m.shape[-2]} slots")
+    for name, vector in (("erase", e), ("add", a)):
+        if vector.shape[-1] != m.shape[-1]:
+            raise ValueError(
+                f"{name} has {vector.shape[-1]} features, memory has width D = {m.shape[-1]}"
+            )
+    _broadcast(memory=m.shape[:-2], weights=w.shape[:-1], erase=e.shape[:-1], add=a.shape[:-1])
+    written = _write(m, w[..., None, :], e[..., None, :], a[..., None, :])
+    return check.finite_result(written, "memory and add", _WRITE_SAFE)
 
 
 # --- a small feed-forward controller --------------------------------------------------------
@@ -475,8 +628,15 @@ class HeadParameters:
     r"""The values one head emits at step t (each with batch axes (...)).
 
     key (..., D); key_strength β (...,) > 0; gate g (...,) in [0, 1]; shift
-    (..., S) a distribution; sharpening γ (...,) ≥ 1; erase (..., D) in [0, 1];
-    add (..., D).
+    (..., S), S odd, a distribution; sharpening γ (...,) ≥ 1; erase (..., D)
+    in [0, 1]; add (..., D). All float arrays of one dtype, finite; the
+    scalars β, g, γ may also be Python or NumPy scalars (checked in the key's
+    dtype and stored as 0-d arrays).
+    Checked when built (a ``ValueError``/``TypeError`` naming the field), and
+    kept as read-only private copies: an in-place edit raises NumPy's
+    "assignment destination is read-only"; ``dataclasses.replace`` checks the
+    new values again. ``ntm_step`` then only checks that the head fits the
+    memory (dtype, width D, batch axes).
     """
 
     key: FloatArray
@@ -487,15 +647,63 @@ class HeadParameters:
     erase: FloatArray
     add: FloatArray
 
+    def __post_init__(self) -> None:
+        key = check.float_array(self.key, "key", min_ndim=1)
+        dtype = key.dtype
+        arrays = {"key": key}
+        arrays["key_strength"] = _head_scalar(
+            self.key_strength,
+            "key_strength",
+            dtype,
+            lower=0,
+            lower_open=True,
+            expected="β > 0",
+            against="key",
+        )
+        arrays["gate"] = _head_scalar(
+            self.gate, "gate", dtype, lower=0, upper=1, expected="0 ≤ g ≤ 1", against="key"
+        )
+        arrays["sharpening"] = _head_scalar(
+            self.sharpening, "sharpening", dtype, lower=1, expected="γ ≥ 1", against="key"
+        )
+        shift = _distribution(self.shift, "shift", dtype, size=None, against="key")
+        if shift.shape[-1] % 2 != 1:
+            raise ValueError(
+                f"shift must have an odd length 2R + 1 (offsets −R..R), got {shift.shape[-1]}"
+            )
+        arrays["shift"] = shift
+        arrays["erase"] = _unit_entries(self.erase, "erase", dtype, against="key")
+        arrays["add"] = check.float_array(self.add, "add", min_ndim=1)
+        check.same_dtype(key=key, add=arrays["add"])
+        for name in ("erase", "add"):
+            if arrays[name].shape[-1] != key.shape[-1]:
+                raise ValueError(
+                    f"{name} has {arrays[name].shape[-1]} features, key has {key.shape[-1]}"
+                )
+        _broadcast(
+            key=key.shape[:-1],
+            key_strength=arrays["key_strength"].shape,
+            gate=arrays["gate"].shape,
+            shift=shift.shape[:-1],
+            sharpening=arrays["sharpening"].shape,
+            erase=arrays["erase"].shape[:-1],
+            add=arrays["add"].shape[:-1],
+        )
+        for name, array in arrays.items():
+            object.__setattr__(self, name, check.frozen(array))
 
-def _softplus(x: FloatArray) -> FloatArray:
-    result: FloatArray = np.logaddexp(0, x).astype(x.dtype)  # log(1 + eˣ), overflow-free
-    return result
-
-
-def _sigmoid(x: FloatArray) -> FloatArray:
-    result: FloatArray = (0.5 * (1 + np.tanh(0.5 * x))).astype(x.dtype)  # overflow-free
-    return result
+    @property
+    def batch_shape(self) -> tuple[int, ...]:
+        """The broadcast batch axes (...) of all fields."""
+        return np.broadcast_shapes(
+            self.key.shape[:-1],
+            self.key_strength.shape,
+            self.gate.shape,
+            self.shift.shape[:-1],
+            self.sharpening.shape,
+            self.erase.shape[:-1],
+            self.add.shape[:-1],
+        )
 
 
 @dataclass(frozen=True)
@@ -509,6 +717,8 @@ class FeedForwardController:
     a = tanh.
     Shapes: W (P, n), b (P,) with P = 3D + 3 + (2R + 1): the rows of z are,
     in order, k (D), β (1), g (1), s (2R + 1), γ (1), e (D), a (D).
+    Checked when built; W and b are kept as read-only private copies (an
+    in-place edit raises; ``dataclasses.replace`` checks again).
     # Note: the paper does not fix these activations or the layout of z; this
     # is a small, documented choice so that addressing can be driven end to end.
     """
@@ -522,17 +732,20 @@ class FeedForwardController:
         W = check.float_array(self.W, "W", min_ndim=2)
         b = check.float_array(self.b, "b", min_ndim=1)
         check.same_dtype(W=W, b=b)
-        d = check.positive_int(self.memory_width, "memory_width")
-        if isinstance(self.shift_radius, bool) or not isinstance(self.shift_radius, int):
-            raise TypeError(f"shift_radius must be an int, got {type(self.shift_radius).__name__}")
-        if self.shift_radius < 0:
-            raise ValueError(f"shift_radius must be ≥ 0, got {self.shift_radius}")
-        expected = 3 * d + 3 + 2 * self.shift_radius + 1
+        d = check.size(self.memory_width, "memory_width")
+        radius = check.size(self.shift_radius, "shift_radius", low=0)
+        expected = 3 * d + 3 + 2 * radius + 1
         if W.ndim != 2 or b.shape != (W.shape[0],) or W.shape[0] != expected:
             raise ValueError(
-                f"W must be (P, n) and b (P,) with P = 3D + 3 + (2R + 1) = {expected}, "
-                f"got W {W.shape}, b {b.shape}"
+                f"W must be (P, n) and b (P,) with P = 3·memory_width + 3 + (2·shift_radius + 1) "
+                f"= {expected}, got W {W.shape}, b {b.shape}"
             )
+        if W.shape[1] == 0:
+            raise ValueError("W must have n ≥ 1 input columns, got shape (P, 0)")
+        object.__setattr__(self, "W", check.frozen(W))
+        object.__setattr__(self, "b", check.frozen(b))
+        object.__setattr__(self, "memory_width", d)
+        object.__setattr__(self, "shift_radius", radius)
 
     @classmethod
     def initialize(
@@ -544,14 +757,21 @@ class FeedForwardController:
         shift_radius: int = 1,
         dtype: type[np.floating[Any]] = np.float64,
     ) -> "FeedForwardController":
-        """Draw W uniformly in ±1/√n and b = 0 from ``rng``."""
+        """Draw W uniformly in ±1/√n and b = 0 from ``rng``.
+
+        Sizes whose W would exceed ``impl._validation.ALLOCATION_LIMIT_BYTES``
+        are a ``ValueError``.
+        """
         gen = check.generator(rng)
-        n = check.positive_int(input_size, "input_size")
-        d = check.positive_int(memory_width, "memory_width")
-        rows = 3 * d + 3 + 2 * shift_radius + 1
+        n = check.size(input_size, "input_size", high=2**40)
+        d = check.size(memory_width, "memory_width")
+        radius = check.size(shift_radius, "shift_radius", low=0)
+        chosen = check.float_dtype(dtype)
+        rows = 3 * d + 3 + 2 * radius + 1
+        check.allocation(rows * n, chosen, "input_size", "a weight matrix W")
         bound = 1.0 / math.sqrt(n)
-        W = gen.uniform(-bound, bound, size=(rows, n)).astype(dtype)
-        return cls(W=W, b=np.zeros(rows, dtype=dtype), memory_width=d, shift_radius=shift_radius)
+        W = gen.uniform(-bound, bound, size=(rows, n)).astype(chosen)
+        return cls(W=W, b=np.zeros(rows, dtype=chosen), memory_width=d, shift_radius=radius)
 
     def heads(self, x: FloatArray) -> HeadParameters:
         r"""One head's parameters from the controller input: activations of z = W x + b.
@@ -559,22 +779,25 @@ class FeedForwardController:
         Book: §8.5.2 (the controller emits k_t, β_t, g_t, s_t, γ_t, e_t, a_t).
         Shapes: x (..., n) -> ``HeadParameters`` with batch axes (...); see the
         class docstring for the layout of z and the activations.
+        An x so large that z = W x + b overflows is a ``ValueError`` naming x.
         """
         inputs = check.float_array(x, "x", min_ndim=1)
         check.same_dtype(x=inputs, W=self.W)
         if inputs.shape[-1] != self.W.shape[1]:
             raise ValueError(f"x has {inputs.shape[-1]} features, W expects {self.W.shape[1]}")
-        z: FloatArray = inputs @ self.W.T + self.b
+        with np.errstate(over="ignore", invalid="ignore"):
+            z: FloatArray = inputs @ self.W.T + self.b
+        check.finite_result(z, "x", "keep |W x + b| below the dtype's maximum")
         d, s = self.memory_width, 2 * self.shift_radius + 1
         cuts = np.cumsum([d, 1, 1, s, 1, d])
         k, beta, g, shift, gamma, e, a = np.split(z, cuts, axis=-1)
         return HeadParameters(
             key=np.tanh(k),
-            key_strength=_softplus(beta[..., 0]) + np.asarray(np.finfo(z.dtype).tiny, z.dtype),
-            gate=_sigmoid(g[..., 0]),
+            key_strength=num.softplus(beta[..., 0]) + np.asarray(np.finfo(z.dtype).tiny, z.dtype),
+            gate=num.sigmoid(g[..., 0]),
             shift=softmax(shift),
-            sharpening=(1 + _softplus(gamma[..., 0])).astype(z.dtype),
-            erase=_sigmoid(e),
+            sharpening=(1 + num.softplus(gamma[..., 0])).astype(z.dtype),
+            erase=num.sigmoid(e),
             add=np.tanh(a),
         )
 
@@ -587,6 +810,30 @@ class StepResult:
     read_weights: FloatArray
     write_weights: FloatArray
     memory: FloatArray
+
+    def __post_init__(self) -> None:
+        check.seal(self)  # fresh arrays of the step's kernels, made read-only
+
+
+def _head_fits(head: HeadParameters, name: str, m: FloatArray) -> None:
+    if head.key.dtype != m.dtype:
+        raise TypeError(f"{name} has dtype {head.key.dtype}, memory has {m.dtype}")
+    if head.key.shape[-1] != m.shape[-1]:
+        raise ValueError(
+            f"{name}.key has {head.key.shape[-1]} features, memory has width D = {m.shape[-1]}"
+        )
+
+
+def _head_weights(head: HeadParameters, m: FloatArray, previous: FloatArray) -> FloatArray:
+    return _stages(
+        head.key,
+        m,
+        previous,
+        head.key_strength,
+        head.gate,
+        head.shift,
+        head.sharpening,
+    ).weights
 
 
 def ntm_step(
@@ -602,23 +849,32 @@ def ntm_step(
     produces M_{t+1}).
     Shapes: memory (..., N, D), previous weights (..., N), heads as
     ``HeadParameters`` -> ``StepResult``.
+    Checks: the memory once (finite, N ≥ 1, D ≥ 1), the previous weights as
+    distributions over the N slots, and that each head (already checked when
+    built) fits the memory; then both addressings, the read and the write run
+    as unchecked kernels. A written memory beyond the dtype's range is a
+    ``ValueError`` naming memory and write_head.add.
     """
-
-    def head_weights(head: HeadParameters, previous: FloatArray) -> FloatArray:
-        return address(
-            head.key,
-            memory,
-            previous,
-            key_strength=head.key_strength,
-            gate=head.gate,
-            shift=head.shift,
-            sharpening=head.sharpening,
-        )
-
+    m = _memory(memory)
     check.instance(read_head, HeadParameters, "read_head")
     check.instance(write_head, HeadParameters, "write_head")
-    read_weights = head_weights(read_head, previous_read_weights)
-    write_weights = head_weights(write_head, previous_write_weights)
-    read_vector = read(memory, read_weights)
-    new_memory = write(memory, write_weights, write_head.erase, write_head.add)
+    _head_fits(read_head, "read_head", m)
+    _head_fits(write_head, "write_head", m)
+    n = m.shape[-2]
+    previous_r = _distribution(previous_read_weights, "previous_read_weights", m.dtype, size=n)
+    previous_w = _distribution(previous_write_weights, "previous_write_weights", m.dtype, size=n)
+    _broadcast(
+        memory=m.shape[:-2],
+        previous_read_weights=previous_r.shape[:-1],
+        previous_write_weights=previous_w.shape[:-1],
+        read_head=read_head.batch_shape,
+        write_head=write_head.batch_shape,
+    )
+    read_weights = _head_weights(read_head, m, previous_r)
+    write_weights = _head_weights(write_head, m, previous_w)
+    read_vector = _read(m, read_weights)  # a convex combination of rows: finite
+    new_memory = _write(
+        m, write_weights[..., None, :], write_head.erase[..., None, :], write_head.add[..., None, :]
+    )
+    check.finite_result(new_memory, "memory and write_head.add", _WRITE_SAFE)
     return StepResult(read_vector, read_weights, write_weights, new_memory)

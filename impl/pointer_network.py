@@ -34,6 +34,16 @@ Conventions shared by every function here:
   masked at step N + 1 — and raises ``ValueError``. A given sequence that
   repeats an index has probability 0 (log-probability −inf) under the mask.
 * M = 0 is allowed: the empty sequence has probability 1 (log 0.0).
+* **Checked once.** Public functions check and name their arguments, then run
+  the kernels (``impl.recurrent._lstm_run``/``_lstm_step``,
+  ``impl.scores._additive``, ``impl._numerics.log_softmax``). Other zero-size
+  axes (N = 0, n = 0, a batch of 0) are a ValueError naming ``inputs``.
+  ``output_length`` ≤ ``POINTER_STEP_LIMIT`` and ``beam_width`` ≤
+  ``BEAM_WIDTH_LIMIT`` (larger would run for minutes): ValueErrors stating the
+  limit. Indices must be integer arrays (floats are a TypeError, never
+  rounded). Finite inputs of any size either give finite log-probabilities
+  (the LSTMs and the tanh of the score saturate) or a ValueError naming
+  ``inputs`` and ``params`` when an intermediate overflows.
 """
 
 import math
@@ -43,11 +53,17 @@ from typing import Any
 
 import numpy as np
 
+from impl import _numerics as kernels
 from impl import _validation as check
-from impl._typing import BoolArray, FloatArray, IntArray
-from impl.recurrent import LSTMParameters, lstm_cell, lstm_sequence
-from impl.scores import AdditiveScoreParameters, additive_score
-from impl.softmax import log_softmax
+from impl._typing import BoolArray, FloatArray, IntArray, IntScalar
+from impl.recurrent import LSTMParameters, _lstm_run, _lstm_step
+from impl.scores import AdditiveScoreParameters, _additive, _ScoreOverflowError
+
+POINTER_STEP_LIMIT = 10**5
+"""The longest output (decoder steps) a call runs; more would take minutes."""
+
+BEAM_WIDTH_LIMIT = 10**4
+"""The widest beam ``beam_search`` keeps; wider would run for minutes per step."""
 
 DecoderState = tuple[FloatArray, FloatArray]
 """An LSTM state (h, c), each (..., m)."""
@@ -61,7 +77,8 @@ class PointerNetworkParameters:
     same hidden size m (the decoder starts from the encoder's final state);
     ``attention`` has W (D_a, m) acting on the encoder states e_n, U (D_a, m)
     on the decoder state h_m and v (D_a,); ``start`` (n,) is the decoder's
-    first input. All arrays share one dtype.
+    first input. All arrays share one dtype. The container (and the ones it
+    holds) keep read-only private copies; ``dataclasses.replace`` re-checks.
     """
 
     encoder: LSTMParameters
@@ -71,10 +88,8 @@ class PointerNetworkParameters:
 
     def __post_init__(self) -> None:
         for name in ("encoder", "decoder"):
-            if not isinstance(getattr(self, name), LSTMParameters):
-                raise TypeError(f"{name} must be LSTMParameters")
-        if not isinstance(self.attention, AdditiveScoreParameters):
-            raise TypeError("attention must be AdditiveScoreParameters")
+            check.instance(getattr(self, name), LSTMParameters, name)
+        check.instance(self.attention, AdditiveScoreParameters, "attention")
         start = check.float_array(self.start, "start", min_ndim=1)
         n, m = self.encoder.input_size, self.encoder.hidden_size
         if (self.decoder.input_size, self.decoder.hidden_size) != (n, m):
@@ -89,9 +104,16 @@ class PointerNetworkParameters:
                 f"attention W and U must have m = {m} columns, got W {self.attention.W.shape}, "
                 f"U {self.attention.U.shape}"
             )
-        dtypes = {self.encoder.dtype, self.decoder.dtype, self.attention.W.dtype, start.dtype}
-        if len(dtypes) > 1:
-            raise TypeError(f"all parameters must share one dtype, got {sorted(map(str, dtypes))}")
+        dtypes = {
+            "encoder": self.encoder.dtype,
+            "decoder": self.decoder.dtype,
+            "attention": self.attention.W.dtype,
+            "start": start.dtype,
+        }
+        if len(set(dtypes.values())) > 1:
+            listing = ", ".join(f"{name} {dtype}" for name, dtype in dtypes.items())
+            raise TypeError(f"all parameters must share one dtype, got {listing}")
+        check.frozen_fields(self, start=start)
 
     @property
     def input_size(self) -> int:
@@ -108,26 +130,29 @@ class PointerNetworkParameters:
         cls,
         rng: np.random.Generator,
         *,
-        input_size: int,
-        hidden_size: int,
-        attention_size: int,
+        input_size: IntScalar,
+        hidden_size: IntScalar,
+        attention_size: IntScalar,
         dtype: type[np.floating[Any]] = np.float64,
     ) -> "PointerNetworkParameters":
         """Draw all parameters from ``rng`` (LSTMs ±1/√m, attention Glorot-style, start ±1/√n)."""
         gen = check.generator(rng)
         n = check.positive_int(input_size, "input_size")
+        m = check.positive_int(hidden_size, "hidden_size")
+        a = check.positive_int(attention_size, "attention_size")
+        chosen = check.float_dtype(dtype)
+        check.allocation(8 * m * (n + m + 1), chosen, "input_size and hidden_size", "the LSTMs")
+        check.allocation(a * (2 * m + 1), chosen, "hidden_size and attention_size", "the score")
 
         def lstm() -> LSTMParameters:
-            return LSTMParameters.initialize(
-                gen, input_size=n, hidden_size=hidden_size, dtype=dtype
-            )
+            return LSTMParameters.initialize(gen, input_size=n, hidden_size=m, dtype=chosen.type)
 
         encoder, decoder = lstm(), lstm()
         attention = AdditiveScoreParameters.initialize(
-            gen, key_dim=hidden_size, query_dim=hidden_size, hidden_dim=attention_size, dtype=dtype
+            gen, key_dim=m, query_dim=m, hidden_dim=a, dtype=chosen.type
         )
         bound = 1.0 / math.sqrt(n)
-        start = gen.uniform(-bound, bound, size=(n,)).astype(dtype)
+        start = gen.uniform(-bound, bound, size=(n,)).astype(chosen)
         return cls(encoder=encoder, decoder=decoder, attention=attention, start=start)
 
 
@@ -146,50 +171,38 @@ class DecodedSequence:
 # --------------------------------------------------------------------------- validation
 
 
-def _checked_inputs(inputs: object, params: object) -> FloatArray:
-    if not isinstance(params, PointerNetworkParameters):
-        raise TypeError(f"params must be PointerNetworkParameters, got {type(params).__name__}")
+def _checked_inputs(inputs: object, params: object) -> tuple[FloatArray, PointerNetworkParameters]:
+    p = check.instance(params, PointerNetworkParameters, "params")
     x = check.float_array(inputs, "inputs", min_ndim=2)
-    if x.dtype != params.dtype:
-        raise TypeError(f"inputs has dtype {x.dtype}, the parameters have {params.dtype}")
-    if x.shape[-1] != params.input_size:
+    if x.dtype != p.dtype:
+        raise TypeError(f"inputs has dtype {x.dtype}, the parameters have {p.dtype}")
+    if x.shape[-1] != p.input_size:
         raise ValueError(
-            f"inputs has {x.shape[-1]} features, the network expects n = {params.input_size}"
+            f"inputs has {x.shape[-1]} features, the network expects n = {p.input_size}"
         )
     if x.shape[-2] == 0:
         raise ValueError("inputs must hold at least one position (N ≥ 1), got N = 0")
-    return x
+    if x.size == 0:
+        raise ValueError(f"inputs must not have a zero-size batch axis, got shape {x.shape}")
+    return x, p
 
 
 def _output_length(
     value: object, length: int, mask_chosen: bool, name: str = "output_length"
 ) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 0:
-        raise ValueError(f"{name} must be ≥ 0, got {value}")
-    if mask_chosen and value > length:
+    steps = check.size(
+        value, name, low=0, high=POINTER_STEP_LIMIT, reason="POINTER_STEP_LIMIT: minutes of steps"
+    )
+    if mask_chosen and steps > length:
         raise ValueError(
-            f"{name} M = {value} exceeds the N = {length} inputs: with mask_chosen=True every "
+            f"{name} M = {steps} exceeds the N = {length} inputs: with mask_chosen=True every "
             f"index is masked at step {length + 1}"
         )
-    return int(value)
+    return steps
 
 
 def _checked_indices(indices: object, name: str, length: int) -> IntArray:
-    if not isinstance(indices, np.ndarray):
-        raise TypeError(f"{name} must be a numpy integer array, got {type(indices).__name__}")
-    if not np.issubdtype(indices.dtype, np.integer):
-        raise TypeError(f"{name} must have an integer dtype, got {indices.dtype}")
-    if indices.ndim < 1:
-        raise ValueError(f"{name} must have at least 1 axis (..., M), got shape {indices.shape}")
-    if indices.size and (indices.min() < 0 or indices.max() >= length):
-        raise ValueError(
-            f"{name} must lie in [0, {length - 1}] (0-based indices into N = {length} inputs), "
-            f"got values in [{indices.min()}, {indices.max()}]"
-        )
-    converted: IntArray = indices.astype(np.intp)
-    return converted
+    return check.index_array(indices, name, length, min_ndim=1)
 
 
 def _broadcast_batch(x: FloatArray, indices: IntArray, name: str) -> tuple[FloatArray, IntArray]:
@@ -199,9 +212,22 @@ def _broadcast_batch(x: FloatArray, indices: IntArray, name: str) -> tuple[Float
         raise ValueError(
             f"batch axes of inputs {x.shape[:-2]} and {name} {indices.shape[:-1]} do not broadcast"
         ) from None
+    if math.prod(batch) == 0:
+        raise ValueError(f"{name} must not have a zero-size batch axis, got {indices.shape}")
     return (
         np.broadcast_to(x, (*batch, *x.shape[-2:])),
         np.broadcast_to(indices, (*batch, indices.shape[-1])),
+    )
+
+
+class _PointerOverflowError(Exception):
+    """An intermediate overflowed (NaN in the log-probabilities); re-raised naming arguments."""
+
+
+def _overflowed() -> ValueError:
+    return ValueError(
+        "inputs and params are too large: an intermediate of the encoder, decoder or pointer "
+        "score overflowed the dtype (inf − inf in a pre-activation); scale the inputs down"
     )
 
 
@@ -214,14 +240,16 @@ def encode(inputs: FloatArray, params: PointerNetworkParameters) -> tuple[FloatA
     Book: §8.2.1 (the encoder RNN over x_1..x_N); the decoder starts from (h_N, c_N).
     Shapes: inputs (..., N, n) -> e (..., N, m), (h_N, c_N) each (..., m).
     """
-    x = _checked_inputs(inputs, params)
-    return lstm_sequence(x, params.encoder)
+    x, p = _checked_inputs(inputs, params)
+    states, (h, c) = _encode(x, p)
+    if not (np.isfinite(states).all() and np.isfinite(c).all()):
+        raise _overflowed()
+    return states, (h, c)
 
 
-def _gather_rows(x: FloatArray, index: IntArray) -> FloatArray:
-    """x[..., index[...], :] for x (..., N, n), index (...) -> (..., n)."""
-    rows: FloatArray = np.take_along_axis(x, index[..., None, None], axis=-2)[..., 0, :]
-    return rows
+def _encode(x: FloatArray, params: PointerNetworkParameters) -> tuple[FloatArray, DecoderState]:
+    zeros = np.zeros((*x.shape[:-2], params.encoder.hidden_size), dtype=x.dtype)
+    return _lstm_run(x, zeros, zeros, params.encoder)
 
 
 def _decoder_step(
@@ -232,11 +260,17 @@ def _decoder_step(
     params: PointerNetworkParameters,
 ) -> tuple[FloatArray, DecoderState]:
     """One decoder step: log p(c_m = · | c_{1:m−1}, x) (..., N) and the new state (h_m, c_m)."""
-    h, c = lstm_cell(decoder_input, state, params.decoder)  # h_m from x_{c_{m−1}} and h_{m−1}
+    h, c = _lstm_step(decoder_input, state[0], state[1], params.decoder)  # h_m from x_{c_{m−1}}
     # Note: the book writes s_{m,n} = vᵀ tanh(W x_n + U h_m); Vinyals et al.
     # (and we) score the ENCODER STATES e_n, which carry the context of x_n.
-    scores = additive_score(h[..., None, :], encoder_states, params.attention)[..., 0, :]
-    log_probs = log_softmax(scores, available)
+    a = params.attention
+    try:
+        scores = _additive(h[..., None, :], encoder_states, a.W, a.U, a.v)[..., 0, :]
+    except _ScoreOverflowError:
+        raise _PointerOverflowError from None
+    if np.isnan(scores).any():
+        raise _PointerOverflowError
+    log_probs = kernels.log_softmax(scores, available)
     return log_probs, (h, c)
 
 
@@ -253,7 +287,7 @@ def _teacher_forced_log_probs(
     steps: int,
 ) -> list[FloatArray]:
     """Rows log p(c_{k+1} = · | c_{1:k}, x) for k = 0..steps−1, feeding the given indices."""
-    encoder_states, state = lstm_sequence(x, params.encoder)
+    encoder_states, state = _encode(x, params)
     batch, length = x.shape[:-2], x.shape[-2]
     decoder_input = _start_input(params, batch)
     available: BoolArray = np.ones((*batch, length), dtype=np.bool_)
@@ -268,7 +302,7 @@ def _teacher_forced_log_probs(
             chosen = indices[..., k]
             if mask_chosen:
                 available = available & (positions != chosen[..., None])
-            decoder_input = _gather_rows(x, chosen)
+            decoder_input = kernels.gather_row(x, chosen)
     return rows
 
 
@@ -287,12 +321,16 @@ def pointer_step_log_probs(
     inputs' dtype. With ``mask_chosen`` the previously chosen indices get −inf;
     k ≥ N is then a ``ValueError`` (nothing left to choose).
     """
-    x = _checked_inputs(inputs, params)
+    x, p = _checked_inputs(inputs, params)
+    chosen_mask = check.boolean(mask_chosen, "mask_chosen")
     length = x.shape[-2]
     prefix = _checked_indices(previous_indices, "previous_indices", length)
-    _output_length(prefix.shape[-1] + 1, length, mask_chosen, "len(previous_indices) + 1")
+    _output_length(prefix.shape[-1] + 1, length, chosen_mask, "len(previous_indices) + 1")
     x, prefix = _broadcast_batch(x, prefix, "previous_indices")
-    rows = _teacher_forced_log_probs(x, prefix, params, mask_chosen, prefix.shape[-1] + 1)
+    try:
+        rows = _teacher_forced_log_probs(x, prefix, p, chosen_mask, prefix.shape[-1] + 1)
+    except _PointerOverflowError:
+        raise _overflowed() from None
     return rows[-1]
 
 
@@ -307,39 +345,32 @@ def sequence_log_probability(
 
     Book: §8.2.1, p(c_{1:M} | x_{1:N}) = Π_m p(c_m | c_{1:m−1}, x_{1:N}).
     Shapes: inputs (..., N, n), output_indices (..., M) integer in [0, N)
-    (batch axes broadcast) -> (...) in the inputs' dtype. M = 0 gives 0.
-    With ``mask_chosen`` a sequence repeating an index gives −inf, and M > N
-    is a ``ValueError``.
+    (batch axes broadcast) -> (...) in the inputs' dtype. M = 0 gives 0 (the
+    empty sequence has probability 1). With ``mask_chosen`` a sequence
+    repeating an index gives −inf, and M > N is a ``ValueError``.
     """
-    x = _checked_inputs(inputs, params)
+    x, p = _checked_inputs(inputs, params)
+    chosen_mask = check.boolean(mask_chosen, "mask_chosen")
     indices = _checked_indices(output_indices, "output_indices", x.shape[-2])
-    steps = _output_length(indices.shape[-1], x.shape[-2], mask_chosen)
+    steps = _output_length(indices.shape[-1], x.shape[-2], chosen_mask, "output_indices")
     x, indices = _broadcast_batch(x, indices, "output_indices")
     total: FloatArray = np.zeros(x.shape[:-2], dtype=x.dtype)
-    for k, row in enumerate(_teacher_forced_log_probs(x, indices, params, mask_chosen, steps)):
+    try:
+        rows = _teacher_forced_log_probs(x, indices, p, chosen_mask, steps)
+    except _PointerOverflowError:
+        raise _overflowed() from None
+    for k, row in enumerate(rows):
         chosen: FloatArray = np.take_along_axis(row, indices[..., k : k + 1], axis=-1)[..., 0]
         total = total + chosen
     result: FloatArray = np.asarray(total)  # a 0-d array, not a NumPy scalar, when unbatched
     return result
 
 
-def greedy_decode(
-    inputs: FloatArray,
-    params: PointerNetworkParameters,
-    output_length: int,
-    *,
-    mask_chosen: bool = False,
+def _greedy(
+    x: FloatArray, params: PointerNetworkParameters, steps: int, mask_chosen: bool
 ) -> DecodedSequence:
-    r"""Greedy decoding: c_m = argmax_n p(c_m = n | c_{1:m−1}, x_{1:N}) for m = 1..M.
-
-    Book: §8.2.1 (decoding is greedy or beam search).
-    Shapes: inputs (..., N, n) -> indices (..., M) intp, log_probability (...).
-    Ties go to the lowest index.
-    """
-    x = _checked_inputs(inputs, params)
     batch, length = x.shape[:-2], x.shape[-2]
-    steps = _output_length(output_length, length, mask_chosen)
-    encoder_states, state = lstm_sequence(x, params.encoder)
+    encoder_states, state = _encode(x, params)
     decoder_input = _start_input(params, batch)
     available: BoolArray = np.ones((*batch, length), dtype=np.bool_)
     positions = np.arange(length)
@@ -359,11 +390,34 @@ def greedy_decode(
         chosen_indices.append(chosen)
         if mask_chosen:
             available = available & (positions != chosen[..., None])
-        decoder_input = _gather_rows(x, chosen)
+        decoder_input = kernels.gather_row(x, chosen)
     indices: IntArray = (
         np.stack(chosen_indices, axis=-1) if steps else np.zeros((*batch, 0), dtype=np.intp)
     )
     return DecodedSequence(indices=indices, log_probability=total)
+
+
+def greedy_decode(
+    inputs: FloatArray,
+    params: PointerNetworkParameters,
+    output_length: IntScalar,
+    *,
+    mask_chosen: bool = False,
+) -> DecodedSequence:
+    r"""Greedy decoding: c_m = argmax_n p(c_m = n | c_{1:m−1}, x_{1:N}) for m = 1..M.
+
+    Book: §8.2.1 (decoding is greedy or beam search).
+    Shapes: inputs (..., N, n) -> indices (..., M) intp, log_probability (...).
+    Ties go to the lowest index. M = 0 gives empty indices and log-probability
+    0; M ≤ ``POINTER_STEP_LIMIT``.
+    """
+    x, p = _checked_inputs(inputs, params)
+    chosen_mask = check.boolean(mask_chosen, "mask_chosen")
+    steps = _output_length(output_length, x.shape[-2], chosen_mask)
+    try:
+        return _greedy(x, p, steps, chosen_mask)
+    except _PointerOverflowError:
+        raise _overflowed() from None
 
 
 # --------------------------------------------------------------------------- beam search
@@ -373,36 +427,42 @@ NextLogProbs = Callable[[tuple[int, ...]], FloatArray]
 """``next_log_probs(prefix) -> (K,)``: log p(next index = k | prefix); −inf = impossible."""
 
 
-def beam_search(
-    next_log_probs: NextLogProbs, *, output_length: int, beam_width: int
+def _checked_row(row: object, choices: int | None, dtype: np.dtype[Any] | None) -> FloatArray:
+    """What a user's ``next_log_probs`` returned: a float vector, same K and dtype every time."""
+    if not isinstance(row, np.ndarray) or row.dtype not in (np.float32, np.float64):
+        raise TypeError(
+            "next_log_probs must return a float32 or float64 numpy vector, returned "
+            f"{getattr(row, 'dtype', type(row).__name__)}"
+        )
+    if row.ndim != 1 or row.shape[0] == 0 or (choices is not None and row.shape[0] != choices):
+        raise ValueError(
+            f"next_log_probs must return a non-empty vector of the same K entries every time, "
+            f"returned shape {row.shape}"
+        )
+    if dtype is not None and row.dtype != dtype:
+        raise TypeError(f"next_log_probs returned dtype {row.dtype}, earlier {dtype}")
+    if np.isnan(row).any() or np.isposinf(row).any():
+        raise ValueError("next_log_probs returned NaN or +inf (log-probabilities are ≤ 0 or −inf)")
+    return row
+
+
+def _beam_search(
+    next_log_probs: Callable[[tuple[int, ...]], object], steps: int, width: int, checked: bool
 ) -> tuple[DecodedSequence, ...]:
-    r"""Beam search over sequences of M choices among K, for any next-step distribution.
-
-    Book: §8.2.1 (decoding by beam search); used by ``beam_search_decode``.
-    Shapes: ``next_log_probs(prefix)`` returns (K,) log-probabilities of the
-    next choice (−inf = impossible); the result's indices are (M,) intp.
-    M = 0 returns the empty sequence with log-probability 0 (float64).
-    Keeps the ``beam_width`` most probable prefixes after each step (ties:
-    earlier beam, then lower index) and returns up to ``beam_width`` complete
-    sequences, most probable first, each with indices (M,) and its summed
-    log-probability (0-d). Candidates of probability 0 (−inf) are never kept;
-    a step with none left is a ``ValueError``.
-
-    Note (a known limitation of beam search, checked in the tests): for
-    M ≥ 3 the best beam can be LESS probable than the greedy sequence, because
-    the greedy prefix can be pruned by prefixes that later lose. For M ≤ 2 (and
-    for beam_width ≥ K^{M−1}, which prunes nothing) it is never less probable.
-    """
-    steps = _output_length(output_length, 0, False)
-    width = check.positive_int(beam_width, "beam_width")
     # A beam is (prefix, summed log-probability); the empty prefix has no sum yet
     # (its dtype is that of the first row returned by next_log_probs).
     beams: list[tuple[tuple[int, ...], FloatArray | None]] = [((), None)]
+    choices: int | None = None
+    dtype: np.dtype[Any] | None = None
     for step in range(steps):
-        rows = [np.asarray(next_log_probs(prefix)) for prefix, _ in beams]
-        choices = rows[0].shape[-1]
-        if any(r.ndim != 1 or r.shape != (choices,) for r in rows):
-            raise ValueError(f"next_log_probs must return a vector of {choices} entries every time")
+        rows: list[FloatArray] = []
+        for prefix, _ in beams:
+            row = next_log_probs(prefix)
+            if checked:
+                row = _checked_row(row, choices, dtype)
+            rows.append(row)  # type: ignore[arg-type]
+            choices, dtype = rows[0].shape[-1], rows[0].dtype
+        assert choices is not None
         totals: FloatArray = np.stack(
             [
                 row if total is None else total + row
@@ -424,12 +484,47 @@ def beam_search(
     )
 
 
+def beam_search(
+    next_log_probs: NextLogProbs, *, output_length: IntScalar, beam_width: IntScalar
+) -> tuple[DecodedSequence, ...]:
+    r"""Beam search over sequences of M choices among K, for any next-step distribution.
+
+    Book: §8.2.1 (decoding by beam search); used by ``beam_search_decode``.
+    Shapes: ``next_log_probs(prefix)`` returns (K,) log-probabilities of the
+    next choice (−inf = impossible) as a float32/float64 numpy vector, with
+    the same K and dtype every time and no NaN or +inf (else a named error);
+    the result's indices are (M,) intp.
+    M = 0 returns the empty sequence with log-probability 0 (float64).
+    Keeps the ``beam_width`` most probable prefixes after each step (ties:
+    earlier beam, then lower index) and returns up to ``beam_width`` complete
+    sequences, most probable first, each with indices (M,) and its summed
+    log-probability (0-d). Candidates of probability 0 (−inf) are never kept;
+    a step with none left is a ``ValueError``. Limits: M ≤ ``POINTER_STEP_LIMIT``,
+    ``beam_width`` ≤ ``BEAM_WIDTH_LIMIT``.
+
+    Note (a known limitation of beam search, checked in the tests): for
+    M ≥ 3 the best beam can be LESS probable than the greedy sequence, because
+    the greedy prefix can be pruned by prefixes that later lose. For M ≤ 2 (and
+    for beam_width ≥ K^{M−1}, which prunes nothing) it is never less probable.
+    """
+    function = check.callable_(next_log_probs, "next_log_probs")
+    steps = _output_length(output_length, 0, False)
+    width = _beam_width(beam_width)
+    return _beam_search(function, steps, width, checked=True)
+
+
+def _beam_width(value: object) -> int:
+    return check.size(
+        value, "beam_width", high=BEAM_WIDTH_LIMIT, reason="BEAM_WIDTH_LIMIT: minutes per step"
+    )
+
+
 def beam_search_decode(
     inputs: FloatArray,
     params: PointerNetworkParameters,
-    output_length: int,
+    output_length: IntScalar,
     *,
-    beam_width: int,
+    beam_width: IntScalar,
     mask_chosen: bool = False,
 ) -> tuple[DecodedSequence, ...]:
     r"""Beam-search decoding of one example: up to ``beam_width`` sequences, best first.
@@ -439,17 +534,18 @@ def beam_search_decode(
     looping) -> a tuple of DecodedSequence with indices (M,) and a 0-d
     log_probability in the inputs' dtype. Width 1 is greedy decoding.
     The decoder state of each prefix is cached, so each step costs one LSTM
-    step per beam.
+    step per beam. Limits as ``beam_search``.
     """
-    x = _checked_inputs(inputs, params)
+    x, p = _checked_inputs(inputs, params)
     if x.ndim != 2:
         raise ValueError(
             f"beam_search_decode takes one example, inputs (N, n); got shape {x.shape}"
         )
+    chosen_mask = check.boolean(mask_chosen, "mask_chosen")
     length = x.shape[0]
-    steps = _output_length(output_length, length, mask_chosen)
-    width = check.positive_int(beam_width, "beam_width")
-    encoder_states, final_state = lstm_sequence(x, params.encoder)
+    steps = _output_length(output_length, length, chosen_mask)
+    width = _beam_width(beam_width)
+    encoder_states, final_state = _encode(x, p)
     cache: dict[tuple[int, ...], tuple[FloatArray, DecoderState]] = {}
 
     def next_log_probs(prefix: tuple[int, ...]) -> FloatArray:
@@ -458,14 +554,17 @@ def beam_search_decode(
                 next_log_probs(prefix[:-1])  # makes sure the parent's state is cached
                 state, decoder_input = cache[prefix[:-1]][1], x[prefix[-1]]
             else:
-                state, decoder_input = final_state, params.start
+                state, decoder_input = final_state, p.start
             available: BoolArray | None = None
-            if mask_chosen:
+            if chosen_mask:
                 available = np.ones(length, dtype=np.bool_)
                 available[list(prefix)] = False
-            cache[prefix] = _decoder_step(encoder_states, state, decoder_input, available, params)
+            cache[prefix] = _decoder_step(encoder_states, state, decoder_input, available, p)
         return cache[prefix][0]
 
     if steps == 0:
         return (DecodedSequence(np.zeros(0, dtype=np.intp), np.zeros((), dtype=x.dtype)),)
-    return beam_search(next_log_probs, output_length=steps, beam_width=width)
+    try:
+        return _beam_search(next_log_probs, steps, width, checked=False)
+    except _PointerOverflowError:
+        raise _overflowed() from None

@@ -18,6 +18,17 @@ Conventions shared by every function here:
   it never overflows; in floating point it lies in [0, 1] (exactly 0 or 1
   only when saturated), the tanh in [−1, 1]. The strict bounds of exact
   arithmetic (|h| < 1 for the LSTM) therefore hold as ``≤`` in floating point.
+* **Checked once.** Public functions check and name their arguments, then run
+  the kernels ``_affine``, ``_lstm_step``, ``_gru_step`` (the pointer network
+  calls these kernels directly). Parameter containers keep read-only private
+  copies of their arrays (an in-place edit raises NumPy's read-only error;
+  ``dataclasses.replace`` re-runs the checks).
+* **Edges.** Zero-size axes are a ValueError naming the argument, except a
+  sequence of T = 0 steps (``lstm_sequence`` returns the initial state).
+  Finite inputs of any size either give a finite result (the gates saturate)
+  or, when an intermediate overflows (inf − inf in a pre-activation, or a
+  memory cell c beyond the dtype's maximum), a ValueError naming ``x``, the
+  state and ``params``.
 * **PyTorch layout** (``TorchRNNWeights``): ``weight_ih`` (G·m, n),
   ``weight_hh`` (G·m, m), ``bias_ih`` (G·m,), ``bias_hh`` (G·m,), with the
   gate blocks stacked in PyTorch's order — LSTM (G = 4): i, f, g, o (g is the
@@ -30,18 +41,14 @@ from typing import Any
 
 import numpy as np
 
+from impl import _numerics as kernels
 from impl import _validation as check
-from impl._typing import FloatArray
+from impl._typing import FloatArray, IntScalar
 
 # --------------------------------------------------------------------------- helpers
 
 
-def _sigmoid(x: FloatArray) -> FloatArray:
-    """σ(x) = 1 / (1 + e^{−x}), computed without overflow for any finite x."""
-    e: FloatArray = np.exp(-np.abs(x))  # in (0, 1]
-    one = np.asarray(1, dtype=x.dtype)
-    result: FloatArray = np.where(x >= 0, one / (one + e), e / (one + e)).astype(x.dtype)
-    return result
+_sigmoid = kernels.sigmoid
 
 
 def _leading_broadcast(**arrays: FloatArray) -> tuple[int, ...]:
@@ -54,7 +61,7 @@ def _leading_broadcast(**arrays: FloatArray) -> tuple[int, ...]:
 
 
 def _uniform(
-    rng: np.random.Generator, shape: tuple[int, ...], bound: float, dtype: type[np.floating[Any]]
+    rng: np.random.Generator, shape: tuple[int, ...], bound: float, dtype: np.dtype[Any]
 ) -> FloatArray:
     drawn: FloatArray = rng.uniform(-bound, bound, size=shape).astype(dtype)
     return drawn
@@ -78,9 +85,9 @@ class GateParameters:
     b: FloatArray
 
     def __post_init__(self) -> None:
-        W = check.float_array(self.W, "W", min_ndim=2)
-        U = check.float_array(self.U, "U", min_ndim=2)
-        b = check.float_array(self.b, "b", min_ndim=1)
+        W = check.float_array(self.W, "W", min_ndim=2, nonempty=True)
+        U = check.float_array(self.U, "U", min_ndim=2, nonempty=True)
+        b = check.float_array(self.b, "b", min_ndim=1, nonempty=True)
         check.same_dtype(W=W, U=U, b=b)
         if W.ndim != 2 or U.ndim != 2 or b.ndim != 1:
             raise ValueError(
@@ -96,6 +103,7 @@ class GateParameters:
             )
         if W.shape[1] == 0 or m == 0:
             raise ValueError(f"input size n and hidden size m must be positive, got W {W.shape}")
+        check.frozen_fields(self, W=W, U=U, b=b)
 
     @property
     def input_size(self) -> int:
@@ -108,29 +116,50 @@ class GateParameters:
         return int(self.U.shape[0])
 
     def affine(self, x: FloatArray, h: FloatArray) -> FloatArray:
-        """W x + U h + b for row vectors x (..., n), h (..., m) -> (..., m)."""
-        pre: FloatArray = x @ self.W.T + h @ self.U.T + self.b
-        return pre
+        """W x + U h + b for row vectors x (..., n), h (..., m) -> (..., m) (checked).
+
+        A pre-activation that overflows is a ValueError naming ``x`` and ``h``.
+        """
+        x_t, (h_t,) = _input_and_state(x, {"h": h}, self.hidden_size, self.W.dtype, self.input_size)
+        pre = _affine(self, x_t, h_t)
+        return check.finite_result(pre, "x and h", "keep |x|·|W| + |h|·|U| within the dtype")
 
     @classmethod
     def initialize(
         cls,
         rng: np.random.Generator,
         *,
-        input_size: int,
-        hidden_size: int,
+        input_size: IntScalar,
+        hidden_size: IntScalar,
         dtype: type[np.floating[Any]] = np.float64,
     ) -> "GateParameters":
         """Draw W, U, b uniformly in ±1/√m (PyTorch's default for recurrent cells)."""
         gen = check.generator(rng)
-        n = check.positive_int(input_size, "input_size")
-        m = check.positive_int(hidden_size, "hidden_size")
+        n, m, chosen = _sizes(input_size, hidden_size, dtype, gates=1)
         bound = 1.0 / math.sqrt(m)
         return cls(
-            W=_uniform(gen, (m, n), bound, dtype),
-            U=_uniform(gen, (m, m), bound, dtype),
-            b=_uniform(gen, (m,), bound, dtype),
+            W=_uniform(gen, (m, n), bound, chosen),
+            U=_uniform(gen, (m, m), bound, chosen),
+            b=_uniform(gen, (m,), bound, chosen),
         )
+
+
+def _sizes(
+    input_size: object, hidden_size: object, dtype: object, gates: int
+) -> tuple[int, int, np.dtype[Any]]:
+    """Checked (n, m, dtype) for ``initialize``: the cell's arrays must fit the allocation limit."""
+    n = check.positive_int(input_size, "input_size")
+    m = check.positive_int(hidden_size, "hidden_size")
+    chosen = check.float_dtype(dtype)
+    check.allocation(gates * m * (n + m + 2), chosen, "input_size and hidden_size", "the cell")
+    return n, m, chosen
+
+
+def _affine(gate: "GateParameters", x: FloatArray, h: FloatArray) -> FloatArray:
+    """W x + U h + b (the kernel; may overflow to ±inf or NaN, which callers check)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        pre: FloatArray = x @ gate.W.T + h @ gate.U.T + gate.b
+    return pre
 
 
 def _check_gates(**gates: GateParameters) -> None:
@@ -194,17 +223,16 @@ class LSTMParameters:
         cls,
         rng: np.random.Generator,
         *,
-        input_size: int,
-        hidden_size: int,
+        input_size: IntScalar,
+        hidden_size: IntScalar,
         dtype: type[np.floating[Any]] = np.float64,
     ) -> "LSTMParameters":
         """Draw every array uniformly in ±1/√m (PyTorch's default) from ``rng``."""
         gen = check.generator(rng)
+        n, m, chosen = _sizes(input_size, hidden_size, dtype, gates=4)
 
         def gate() -> GateParameters:
-            return GateParameters.initialize(
-                gen, input_size=input_size, hidden_size=hidden_size, dtype=dtype
-            )
+            return GateParameters.initialize(gen, input_size=n, hidden_size=m, dtype=chosen.type)
 
         return cls(input_gate=gate(), forget_gate=gate(), output_gate=gate(), candidate=gate())
 
@@ -238,6 +266,7 @@ class GRUParameters:
             raise TypeError(
                 f"candidate_recurrent_bias has dtype {b_hn.dtype}, the gates have {self.dtype}"
             )
+        check.frozen_fields(self, candidate_recurrent_bias=b_hn)
 
     @property
     def input_size(self) -> int:
@@ -264,25 +293,23 @@ class GRUParameters:
         cls,
         rng: np.random.Generator,
         *,
-        input_size: int,
-        hidden_size: int,
+        input_size: IntScalar,
+        hidden_size: IntScalar,
         dtype: type[np.floating[Any]] = np.float64,
     ) -> "GRUParameters":
         """Draw every array uniformly in ±1/√m (PyTorch's default) from ``rng``."""
         gen = check.generator(rng)
+        n, m, chosen = _sizes(input_size, hidden_size, dtype, gates=3)
 
         def gate() -> GateParameters:
-            return GateParameters.initialize(
-                gen, input_size=input_size, hidden_size=hidden_size, dtype=dtype
-            )
+            return GateParameters.initialize(gen, input_size=n, hidden_size=m, dtype=chosen.type)
 
         reset, update, candidate = gate(), gate(), gate()
-        m = candidate.hidden_size
         return cls(
             reset_gate=reset,
             update_gate=update,
             candidate=candidate,
-            candidate_recurrent_bias=_uniform(gen, (m,), 1.0 / math.sqrt(m), dtype),
+            candidate_recurrent_bias=_uniform(gen, (m,), 1.0 / math.sqrt(m), chosen),
         )
 
 
@@ -306,10 +333,10 @@ class TorchRNNWeights:
     bias_hh: FloatArray
 
     def __post_init__(self) -> None:
-        w_ih = check.float_array(self.weight_ih, "weight_ih", min_ndim=2)
-        w_hh = check.float_array(self.weight_hh, "weight_hh", min_ndim=2)
-        b_ih = check.float_array(self.bias_ih, "bias_ih", min_ndim=1)
-        b_hh = check.float_array(self.bias_hh, "bias_hh", min_ndim=1)
+        w_ih = check.float_array(self.weight_ih, "weight_ih", min_ndim=2, nonempty=True)
+        w_hh = check.float_array(self.weight_hh, "weight_hh", min_ndim=2, nonempty=True)
+        b_ih = check.float_array(self.bias_ih, "bias_ih", min_ndim=1, nonempty=True)
+        b_hh = check.float_array(self.bias_hh, "bias_hh", min_ndim=1, nonempty=True)
         check.same_dtype(weight_ih=w_ih, weight_hh=w_hh, bias_ih=b_ih, bias_hh=b_hh)
         if w_ih.ndim != 2 or w_hh.ndim != 2 or b_ih.ndim != 1 or b_hh.ndim != 1:
             raise ValueError(
@@ -322,13 +349,20 @@ class TorchRNNWeights:
                 "weight_ih, weight_hh, bias_ih, bias_hh must have the same number of rows G·m, "
                 f"got {w_ih.shape[0]}, {rows}, {b_ih.shape[0]}, {b_hh.shape[0]}"
             )
+        check.frozen_fields(self, weight_ih=w_ih, weight_hh=w_hh, bias_ih=b_ih, bias_hh=b_hh)
 
     def arrays(self) -> tuple[FloatArray, ...]:
         """The four arrays, in PyTorch's state-dict order."""
         return self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
 
-    def blocks(self, name: str, gate_count: int) -> int:
-        """Check the layout holds ``gate_count`` square blocks; return the hidden size m."""
+    def blocks(self, name: str, gate_count: IntScalar) -> int:
+        """Check the layout holds ``gate_count`` square blocks; return the hidden size m.
+
+        ``name`` (a str, e.g. "LSTM") is used in the error; ``gate_count`` is a positive int.
+        """
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a str, got {type(name).__name__}")
+        gate_count = check.int_in_range(gate_count, "gate_count", low=1, high=4)
         m = self.weight_hh.shape[1]
         if m == 0 or self.weight_hh.shape[0] != gate_count * m:
             raise ValueError(
@@ -345,30 +379,63 @@ Parameters = LSTMParameters | GRUParameters | TorchRNNWeights
 
 
 def _input_and_state(
-    x: object, states: dict[str, object], hidden_size: int, dtype: np.dtype[Any], input_size: int
+    x: object,
+    states: dict[str, object],
+    hidden_size: int,
+    dtype: np.dtype[Any],
+    input_size: int,
+    x_name: str = "x",
 ) -> tuple[FloatArray, list[FloatArray]]:
-    xs = check.float_array(x, "x", min_ndim=1)
-    checked = [check.float_array(s, name, min_ndim=1) for name, s in states.items()]
+    """Check an input and its states once; ``states`` maps the caller's names to the arrays."""
+    xs = check.float_array(x, x_name, min_ndim=1, nonempty=True)
+    checked = [check.float_array(s, name, min_ndim=1, nonempty=True) for name, s in states.items()]
     named = dict(zip(states, checked, strict=True))
-    check.same_dtype(x=xs, **named)
+    check.same_dtype(**{x_name: xs}, **named)
     if xs.dtype != dtype:
-        raise TypeError(f"x has dtype {xs.dtype}, the parameters have {dtype}")
+        raise TypeError(f"{x_name} has dtype {xs.dtype}, the parameters have {dtype}")
     if xs.shape[-1] != input_size:
-        raise ValueError(f"x has {xs.shape[-1]} features, the cell expects n = {input_size}")
+        raise ValueError(f"{x_name} has {xs.shape[-1]} features, the cell expects n = {input_size}")
     for name, s in named.items():
         if s.shape[-1] != hidden_size:
             raise ValueError(
                 f"{name} has {s.shape[-1]} features, the cell expects m = {hidden_size}"
             )
-    _leading_broadcast(x=xs, **named)
+    _leading_broadcast(**{x_name: xs}, **named)
     return xs, checked
 
 
-def _state_pair(state: object, name: str) -> tuple[object, object]:
-    """Unpack an LSTM state (h, c), or raise naming the argument."""
-    if not isinstance(state, tuple) or len(state) != 2:
-        raise TypeError(f"{name} must be a tuple (h, c) of two arrays")
-    return state[0], state[1]
+def _lstm_step(
+    x: FloatArray, h_prev: FloatArray, c_prev: FloatArray, params: "LSTMParameters"
+) -> tuple[FloatArray, FloatArray]:
+    """One LSTM step (the kernel; an overflow shows as inf/NaN, which callers check)."""
+    i = kernels.sigmoid(_affine(params.input_gate, x, h_prev))
+    f = kernels.sigmoid(_affine(params.forget_gate, x, h_prev))
+    o = kernels.sigmoid(_affine(params.output_gate, x, h_prev))
+    with np.errstate(over="ignore", invalid="ignore"):
+        c_tilde: FloatArray = np.tanh(_affine(params.candidate, x, h_prev))
+        c: FloatArray = f * c_prev + i * c_tilde
+        h: FloatArray = o * np.tanh(c)
+    return h, c
+
+
+def _gru_step(x: FloatArray, h_prev: FloatArray, params: "GRUParameters") -> FloatArray:
+    """One GRU step, PyTorch's "reset after" variant (the kernel)."""
+    r = kernels.sigmoid(_affine(params.reset_gate, x, h_prev))
+    z = kernels.sigmoid(_affine(params.update_gate, x, h_prev))
+    cand = params.candidate
+    one = np.asarray(1, dtype=params.dtype)
+    with np.errstate(over="ignore", invalid="ignore"):
+        recurrent: FloatArray = h_prev @ cand.U.T + params.candidate_recurrent_bias  # U_h h + b_hn
+        h_hat: FloatArray = np.tanh(x @ cand.W.T + cand.b + r * recurrent)
+        h_new: FloatArray = z * h_prev + (one - z) * h_hat
+    return h_new
+
+
+def _overflowed(state: str, x_name: str = "x") -> ValueError:
+    return ValueError(
+        f"{x_name}, {state} and params are too large: an intermediate (a gate pre-activation "
+        "or the memory cell) overflowed the dtype; keep |W x + U h + b| and |c| + 1 within it"
+    )
 
 
 def lstm_cell(
@@ -380,22 +447,20 @@ def lstm_cell(
         i_t = σ(W_i x_t + U_i h_{t−1} + b_i),  f_t = σ(W_f x_t + U_f h_{t−1} + b_f),
         o_t = σ(W_o x_t + U_o h_{t−1} + b_o),  c̃_t = tanh(W_c x_t + U_c h_{t−1} + b_c),
         c_t = f_t ⊙ c_{t−1} + i_t ⊙ c̃_t,       h_t = o_t ⊙ tanh(c_t).
-    Shapes: x (..., n), state = (h_{t−1} (..., m), c_{t−1} (..., m)) ->
-    (h_t, c_t), each (..., broadcast batch, m), same dtype.
+    Shapes: x (..., n), state = (h_{t−1} (..., m), c_{t−1} (..., m)) (a tuple;
+    errors name ``state[0]``, ``state[1]``) -> (h_t, c_t), each (..., broadcast
+    batch, m), same dtype.
     Ranges: |h_t| ≤ 1 (< 1 in exact arithmetic) and |c_t| ≤ |c_{t−1}| + 1.
+    Edges: see the module docstring.
     """
-    if not isinstance(params, LSTMParameters):
-        raise TypeError(f"params must be LSTMParameters, got {type(params).__name__}")
-    h_given, c_given = _state_pair(state, "state")
+    p = check.instance(params, LSTMParameters, "params")
+    h_given, c_given = check.pair(state, "state")
     x_t, (h_prev, c_prev) = _input_and_state(
-        x, {"h": h_given, "c": c_given}, params.hidden_size, params.dtype, params.input_size
+        x, {"state[0]": h_given, "state[1]": c_given}, p.hidden_size, p.dtype, p.input_size
     )
-    i = _sigmoid(params.input_gate.affine(x_t, h_prev))
-    f = _sigmoid(params.forget_gate.affine(x_t, h_prev))
-    o = _sigmoid(params.output_gate.affine(x_t, h_prev))
-    c_tilde: FloatArray = np.tanh(params.candidate.affine(x_t, h_prev))
-    c: FloatArray = f * c_prev + i * c_tilde
-    h: FloatArray = o * np.tanh(c)
+    h, c = _lstm_step(x_t, h_prev, c_prev, p)
+    if not (np.isfinite(h).all() and np.isfinite(c).all()):
+        raise _overflowed("state")
     return h, c
 
 
@@ -409,25 +474,30 @@ def gru_cell(x: FloatArray, h: FloatArray, params: GRUParameters) -> FloatArray:
         h_t = z_t ⊙ h_{t−1} + (1 − z_t) ⊙ ĥ_t.
     Shapes: x (..., n), h (..., m) -> (..., broadcast batch, m), same dtype.
     Range: |h_t| ≤ max(|h_{t−1}|, 1) entrywise, up to rounding (a convex
-    combination of h_{t−1} and ĥ_t ∈ [−1, 1]).
+    combination of h_{t−1} and ĥ_t ∈ [−1, 1]). Edges: see the module docstring.
     """
     # Note: the book (and Cho et al. 2014) reset the state BEFORE the matrix,
     # ĥ_t = tanh(W_h x_t + U_h (r_t ⊙ h_{t−1}) + b_h). We follow PyTorch/cuDNN,
     # r_t ⊙ (U_h h_{t−1} + b_hn), so that ``gru_from_torch`` reproduces
     # torch.nn.GRUCell exactly. The two variants are different functions.
-    if not isinstance(params, GRUParameters):
-        raise TypeError(f"params must be GRUParameters, got {type(params).__name__}")
-    x_t, (h_prev,) = _input_and_state(
-        x, {"h": h}, params.hidden_size, params.dtype, params.input_size
-    )
-    r = _sigmoid(params.reset_gate.affine(x_t, h_prev))
-    z = _sigmoid(params.update_gate.affine(x_t, h_prev))
-    cand = params.candidate
-    recurrent: FloatArray = h_prev @ cand.U.T + params.candidate_recurrent_bias  # U_h h + b_hn
-    h_hat: FloatArray = np.tanh(x_t @ cand.W.T + cand.b + r * recurrent)
-    one = np.asarray(1, dtype=params.dtype)
-    h_new: FloatArray = z * h_prev + (one - z) * h_hat
+    p = check.instance(params, GRUParameters, "params")
+    x_t, (h_prev,) = _input_and_state(x, {"h": h}, p.hidden_size, p.dtype, p.input_size)
+    h_new = _gru_step(x_t, h_prev, p)
+    if not np.isfinite(h_new).all():
+        raise _overflowed("h")
     return h_new
+
+
+def _lstm_run(
+    sequence: FloatArray, h: FloatArray, c: FloatArray, params: "LSTMParameters"
+) -> tuple[FloatArray, tuple[FloatArray, FloatArray]]:
+    """The LSTM over T ≥ 1 steps (the kernel): hs (..., T, m) and the final (h, c)."""
+    outputs: list[FloatArray] = []
+    for t in range(sequence.shape[-2]):
+        h, c = _lstm_step(sequence[..., t, :], h, c, params)
+        outputs.append(h)
+    hs: FloatArray = np.stack(outputs, axis=-2)
+    return hs, (h, c)
 
 
 def lstm_sequence(
@@ -439,36 +509,37 @@ def lstm_sequence(
 
     Book: §6.5 (LSTM unrolled over time), as the encoder/decoder of §8.2.1.
     Shapes: xs (..., T, n) (row t is the book's x_t); initial (h_0, c_0), each
-    broadcastable to (..., m), default zeros -> hs (..., T, m) and
-    (h_T, c_T) (..., m). T = 0 gives hs (..., 0, m) and the final state = the
-    initial state (broadcast to the batch shape).
+    broadcastable to (..., m), default zeros (errors name ``initial[0]``,
+    ``initial[1]``) -> hs (..., T, m) and (h_T, c_T) (..., m). T = 0 gives hs
+    (..., 0, m) and the final state = the initial state (broadcast to the batch
+    shape): the empty sequence leaves the state unchanged. Other zero-size
+    axes are a ValueError; overflow as in the module docstring.
     """
-    if not isinstance(params, LSTMParameters):
-        raise TypeError(f"params must be LSTMParameters, got {type(params).__name__}")
+    p = check.instance(params, LSTMParameters, "params")
     sequence = check.float_array(xs, "xs", min_ndim=2)
+    if sequence.shape[-1] == 0 or math.prod(sequence.shape[:-2]) == 0:
+        raise ValueError(
+            f"xs must not have a zero-size batch or feature axis (only T may be 0), "
+            f"got shape {sequence.shape}"
+        )
     batch = sequence.shape[:-2]
-    m = params.hidden_size
+    m = p.hidden_size
+    step_input = np.zeros((*batch, sequence.shape[-1]), dtype=sequence.dtype)
     if initial is None:
         zeros = np.zeros((*batch, m), dtype=sequence.dtype)
-        h, c = zeros, zeros
+        given: dict[str, object] = {"h": zeros, "c": zeros}
     else:
-        h_given, c_given = _state_pair(initial, "initial")
-        h = check.float_array(h_given, "initial h", min_ndim=1)
-        c = check.float_array(c_given, "initial c", min_ndim=1)
-    steps = sequence.shape[-2]
-    if steps == 0:
-        # Validate shapes/dtypes as a step would, without computing one.
-        step_input = np.zeros((*batch, sequence.shape[-1]), dtype=sequence.dtype)
-        _input_and_state(step_input, {"h": h, "c": c}, m, params.dtype, params.input_size)
+        h_given, c_given = check.pair(initial, "initial")
+        given = {"initial[0]": h_given, "initial[1]": c_given}
+    _, (h, c) = _input_and_state(step_input, given, m, p.dtype, p.input_size, "xs")
+    if sequence.shape[-2] == 0:
         shape = (*_leading_broadcast(x=step_input, h=h, c=c), m)
         empty = np.zeros((*shape[:-1], 0, m), dtype=sequence.dtype)
         return empty, (np.broadcast_to(h, shape).copy(), np.broadcast_to(c, shape).copy())
-    outputs: list[FloatArray] = []
-    for t in range(steps):
-        h, c = lstm_cell(sequence[..., t, :], (h, c), params)
-        outputs.append(h)
-    hs: FloatArray = np.stack(outputs, axis=-2)
-    return hs, (h, c)
+    hs, (h_last, c_last) = _lstm_run(sequence, h, c, p)
+    if not (np.isfinite(hs).all() and np.isfinite(c_last).all()):
+        raise _overflowed("initial", "xs")
+    return hs, (h_last, c_last)
 
 
 # --------------------------------------------------------------------------- PyTorch layout
@@ -486,8 +557,7 @@ def lstm_to_torch(params: LSTMParameters) -> TorchRNNWeights:
     Round trip: ``lstm_from_torch(lstm_to_torch(p))`` equals p exactly
     (b + 0 = b in floating point).
     """
-    if not isinstance(params, LSTMParameters):
-        raise TypeError(f"params must be LSTMParameters, got {type(params).__name__}")
+    check.instance(params, LSTMParameters, "params")
     gates = [getattr(params, name) for name in _LSTM_TORCH_ORDER]
     bias: FloatArray = np.concatenate([g.b for g in gates])
     return TorchRNNWeights(
@@ -496,6 +566,16 @@ def lstm_to_torch(params: LSTMParameters) -> TorchRNNWeights:
         bias_ih=bias,
         bias_hh=np.zeros_like(bias),
     )
+
+
+def _bias_sum(bias_ih: FloatArray, bias_hh: FloatArray) -> FloatArray:
+    with np.errstate(over="ignore"):
+        total: FloatArray = bias_ih + bias_hh
+    if not np.isfinite(total).all():
+        raise ValueError(
+            "weights has bias_ih + bias_hh overflowing its dtype; keep each sum within its range"
+        )
+    return total
 
 
 def lstm_from_torch(weights: TorchRNNWeights) -> LSTMParameters:
@@ -510,10 +590,9 @@ def lstm_from_torch(weights: TorchRNNWeights) -> LSTMParameters:
     exactly and bias_ih' = b_ih + b_hh, bias_hh' = 0 — exact up to the bias
     split (the sums bias_ih + bias_hh agree exactly).
     """
-    if not isinstance(weights, TorchRNNWeights):
-        raise TypeError(f"weights must be TorchRNNWeights, got {type(weights).__name__}")
+    check.instance(weights, TorchRNNWeights, "weights")
     m = weights.blocks("LSTM", 4)
-    bias: FloatArray = weights.bias_ih + weights.bias_hh
+    bias = _bias_sum(weights.bias_ih, weights.bias_hh)
     gates = {
         name: GateParameters(
             W=weights.weight_ih[k * m : (k + 1) * m].copy(),
@@ -534,8 +613,7 @@ def gru_to_torch(params: GRUParameters) -> TorchRNNWeights:
     holds ``candidate_recurrent_bias`` (b_hn) in the n block.
     Round trip: ``gru_from_torch(gru_to_torch(p))`` equals p exactly.
     """
-    if not isinstance(params, GRUParameters):
-        raise TypeError(f"params must be GRUParameters, got {type(params).__name__}")
+    check.instance(params, GRUParameters, "params")
     gates = [getattr(params, name) for name in _GRU_TORCH_ORDER]
     zeros = np.zeros(2 * params.hidden_size, dtype=params.dtype)
     return TorchRNNWeights(
@@ -557,10 +635,9 @@ def gru_from_torch(weights: TorchRNNWeights) -> GRUParameters:
     the same n-block biases exactly; in the r and z blocks bias_ih' = b_ih +
     b_hh and bias_hh' = 0 (exact up to the bias split).
     """
-    if not isinstance(weights, TorchRNNWeights):
-        raise TypeError(f"weights must be TorchRNNWeights, got {type(weights).__name__}")
+    check.instance(weights, TorchRNNWeights, "weights")
     m = weights.blocks("GRU", 3)
-    merged: FloatArray = weights.bias_ih + weights.bias_hh
+    merged = _bias_sum(weights.bias_ih, weights.bias_hh)
     biases = (merged[:m], merged[m : 2 * m], weights.bias_ih[2 * m :])
     gates = {
         name: GateParameters(
@@ -593,7 +670,7 @@ def parameter_count(params: Parameters) -> int:
 
 
 def _sizes_and_biases(
-    input_size: int, hidden_size: int, biases_per_gate: object
+    input_size: object, hidden_size: object, biases_per_gate: object
 ) -> tuple[int, ...]:
     n = check.positive_int(input_size, "input_size")
     m = check.positive_int(hidden_size, "hidden_size")
@@ -603,7 +680,9 @@ def _sizes_and_biases(
     return n, m, b
 
 
-def lstm_parameter_count(input_size: int, hidden_size: int, *, biases_per_gate: int = 1) -> int:
+def lstm_parameter_count(
+    input_size: IntScalar, hidden_size: IntScalar, *, biases_per_gate: IntScalar = 1
+) -> int:
     r"""4m(m + n + b): an LSTM's parameter count with b biases per gate.
 
     Book: exercise 8-1 (b = 1); PyTorch/cuDNN keep two biases (b = 2).
@@ -614,7 +693,11 @@ def lstm_parameter_count(input_size: int, hidden_size: int, *, biases_per_gate: 
 
 
 def gru_parameter_count(
-    input_size: int, hidden_size: int, *, biases_per_gate: int = 1, reset_after: bool = False
+    input_size: IntScalar,
+    hidden_size: IntScalar,
+    *,
+    biases_per_gate: IntScalar = 1,
+    reset_after: bool = False,
 ) -> int:
     r"""3m(m + n + b) (+ m): a GRU's parameter count with b biases per gate.
 
@@ -625,5 +708,5 @@ def gru_parameter_count(
     Spec: ``spec.recurrent.gru_parameter_count``.
     """
     n, m, b = _sizes_and_biases(input_size, hidden_size, biases_per_gate)
-    extra = m if (reset_after and b == 1) else 0
+    extra = m if (check.boolean(reset_after, "reset_after") and b == 1) else 0
     return 3 * m * (m + n + b) + extra

@@ -22,6 +22,16 @@ are batch axes. Every function returns new arrays and never modifies its input.
 Extremes: an empty memory (no slot occupied) reads the zero vector (the
 fully masked attention row of ``impl.softmax``) and ``contains`` gives 0;
 writing to a full memory is a ``ValueError``.
+
+Checked edges (issue 7). A ``SetMemory`` checks itself when built (float
+keys/values of one dtype, finite, a bool ``occupied``, matching (..., C),
+C ≥ 1) and keeps read-only private copies; the read functions only check its
+type, the query and the ``score`` callable (its result must be a float array
+of shape (..., L, C) in the query's dtype without NaN or +inf, else a named
+error), then run the attention kernel of ``impl._numerics``. The bandwidth h
+is checked in the query's dtype (positive, normal, finite); ``contains`` is
+computed as exp(−4 Σ ((q − k)/2h)²) so that no finite input overflows to NaN
+(a distance beyond the dtype's range gives similarity 0, the correct limit).
 """
 
 from dataclasses import dataclass
@@ -29,9 +39,9 @@ from typing import Any
 
 import numpy as np
 
+from impl import _numerics as num
 from impl import _validation as check
 from impl._typing import BoolArray, FloatArray, Queries, Weights
-from impl.attention import attention_distribution
 from impl.scores import ScoreFunction, scaled_dot_product_score
 
 
@@ -42,6 +52,29 @@ class SetMemory:
     keys: FloatArray
     values: FloatArray
     occupied: BoolArray
+
+    def __post_init__(self) -> None:
+        # Note: errors name the constructor's arguments (keys, values, occupied).
+        k = check.float_array(self.keys, "keys", min_ndim=2)
+        v = check.float_array(self.values, "values", min_ndim=2)
+        check.same_dtype(keys=k, values=v)
+        occupied: object = self.occupied
+        if not isinstance(occupied, np.ndarray) or occupied.dtype != np.bool_:
+            raise TypeError("occupied must be a numpy bool array")
+        if k.shape[:-1] != v.shape[:-1] or occupied.shape != k.shape[:-1]:
+            raise ValueError(
+                f"keys {k.shape}, values {v.shape} and occupied {occupied.shape} must agree "
+                "on (..., C)"
+            )
+        if k.shape[-2] == 0:
+            raise ValueError("keys and values must hold at least one slot (C ≥ 1)")
+        if k.shape[-1] == 0 or v.shape[-1] == 0:
+            raise ValueError(f"keys and values need widths ≥ 1, got {k.shape} and {v.shape}")
+        object.__setattr__(self, "keys", check.frozen(k))
+        object.__setattr__(self, "values", check.frozen(v))
+        frozen_occupied = np.array(occupied, copy=True)
+        frozen_occupied.setflags(write=False)
+        object.__setattr__(self, "occupied", frozen_occupied)
 
     @property
     def capacity(self) -> int:
@@ -68,15 +101,17 @@ def empty_set_memory(
     Book: exercise 8-4.
     Shapes: keys (*batch, C, D_k), values (*batch, C, D_v), occupied (*batch, C).
     """
-    c = check.positive_int(capacity, "capacity")
-    dk, dv = (
-        check.positive_int(key_width, "key_width"),
-        check.positive_int(value_width, "value_width"),
+    c = check.size(capacity, "capacity", high=2**40)
+    dk = check.size(key_width, "key_width", high=2**40)
+    dv = check.size(value_width, "value_width", high=2**40)
+    chosen = check.float_dtype(dtype)
+    if not isinstance(batch_shape, tuple):
+        raise TypeError(f"batch_shape must be a tuple of ints, got {type(batch_shape).__name__}")
+    batch = tuple(check.size(size, "batch_shape", low=0, high=2**40) for size in batch_shape)
+    elements = int(np.prod(batch, dtype=np.float64)) * c * (dk + dv)
+    check.allocation(
+        elements, chosen, "capacity, key_width, value_width and batch_shape", "keys and values"
     )
-    chosen = np.dtype(dtype)
-    if chosen not in (np.float32, np.float64):
-        raise TypeError(f"dtype must be float32 or float64, got {chosen}")
-    batch = tuple(check.positive_int(size, "batch_shape entry") for size in batch_shape)
     return SetMemory(
         keys=np.zeros((*batch, c, dk), dtype=chosen),
         values=np.zeros((*batch, c, dv), dtype=chosen),
@@ -100,20 +135,29 @@ def set_memory_from_items(keys: FloatArray, values: FloatArray) -> SetMemory:
 
 
 def _memory(memory: object) -> SetMemory:
+    # Note: a SetMemory checked itself when it was built (and is read-only since).
     if not isinstance(memory, SetMemory):
         raise TypeError(f"memory must be a SetMemory, got {type(memory).__name__}")
-    k = check.float_array(memory.keys, "memory.keys", min_ndim=2)
-    v = check.float_array(memory.values, "memory.values", min_ndim=2)
-    check.same_dtype(keys=k, values=v)
-    occupied: object = memory.occupied
-    if not isinstance(occupied, np.ndarray) or occupied.dtype != np.bool_:
-        raise TypeError("memory.occupied must be a numpy bool array")
-    if k.shape[:-1] != v.shape[:-1] or memory.occupied.shape != k.shape[:-1]:
-        raise ValueError(
-            f"memory.keys {k.shape}, memory.values {v.shape} and memory.occupied "
-            f"{memory.occupied.shape} must agree on (..., C)"
-        )
     return memory
+
+
+def _query(query: object, m: SetMemory) -> FloatArray:
+    q = check.float_array(query, "query", min_ndim=2)
+    check.same_dtype(query=q, **{"memory.keys": m.keys})
+    check.feature_match("query", q, "memory.keys", m.keys)
+    check.batch_broadcast(query=q, **{"memory.keys": m.keys})
+    return q
+
+
+def _weights(m: SetMemory, q: FloatArray, score: ScoreFunction) -> FloatArray:
+    """softmax over the occupied slots of score(q, keys): (..., L, C); checks what score returns."""
+    scores = score(q, m.keys)
+    batch = np.broadcast_shapes(q.shape[:-2], m.keys.shape[:-2])
+    expected = (*batch, q.shape[-2], m.capacity)
+    checked = check.returned_array(
+        scores, "score (of query and memory.keys)", shape=expected, dtype=q.dtype
+    )
+    return num.softmax(checked, m.occupied[..., None, :])
 
 
 def set_memory_write(memory: SetMemory, key: FloatArray, value: FloatArray) -> SetMemory:
@@ -162,7 +206,8 @@ def set_memory_weights(
     -> (..., L, C). An empty memory gives all-zero weights.
     """
     m = _memory(memory)
-    return attention_distribution(query, m.keys, score=score, mask=m.occupied[..., None, :])
+    q = _query(query, m)
+    return _weights(m, q, check.callable_(score, "score"))
 
 
 def set_memory_read(
@@ -175,8 +220,8 @@ def set_memory_read(
     Invariant under any permutation of the slots; an empty memory reads 0.
     """
     m = _memory(memory)
-    weights = set_memory_weights(m, query, score=score)
-    check.same_dtype(weights=weights, values=m.values)
+    q = _query(query, m)
+    weights = _weights(m, q, check.callable_(score, "score"))
     read: FloatArray = weights @ m.values
     return read
 
@@ -190,14 +235,15 @@ def set_memory_contains(memory: SetMemory, query: Queries, *, bandwidth: float =
     # not a multiset); it is differentiable almost everywhere (not at ties).
     """
     m = _memory(memory)
-    q = check.float_array(query, "query", min_ndim=2)
-    check.same_dtype(query=q, **{"memory.keys": m.keys})
-    check.feature_match("query", q, "memory.keys", m.keys)
-    h = check.positive_real(bandwidth, "bandwidth")
-    difference = q[..., :, None, :] - m.keys[..., None, :, :]  # (..., L, C, D_k)
+    q = _query(query, m)
+    h = check.positive_real_in_dtype(bandwidth, "bandwidth", q.dtype)
+    half = np.asarray(0.5, dtype=q.dtype)
+    # (q − k)/2 never overflows; dividing by h may, to inf, which gives similarity 0 (correct).
+    difference = q[..., :, None, :] * half - m.keys[..., None, :, :] * half  # (..., L, C, D_k)
     with np.errstate(over="ignore"):
-        squared: FloatArray = np.sum(difference * difference, axis=-1)
-    similarity: FloatArray = np.exp(-squared / np.asarray(h * h, dtype=q.dtype))
+        scaled = difference / np.asarray(h, dtype=q.dtype)
+        squared: FloatArray = 4 * np.sum(scaled * scaled, axis=-1)  # ‖q − k‖² / h²
+    similarity: FloatArray = np.exp(-squared)
     masked = np.where(m.occupied[..., None, :], similarity, 0)
     result: FloatArray = masked.max(axis=-1).astype(q.dtype)
     return result

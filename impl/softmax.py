@@ -17,38 +17,31 @@ Conventions shared by every function here:
   not 1; every other row sums to 1.
 * ``+inf`` and NaN logits are rejected with ``ValueError`` (their softmax is
   undefined); finite logits of any size (±1e30, ±3e38 in float32) are fine,
-  because the row maximum is subtracted before exponentiating.
+  because the row maximum is subtracted before exponentiating (a stable
+  computation: every finite input gives a finite result).
+* A zero-size axis is a ``ValueError`` naming ``logits`` (a softmax over no
+  positions has no distribution; empty batches are refused too, so every
+  result has at least one entry).
+* Masks must not enlarge the result: a mask with more or longer axes than the
+  logits is a ``ValueError``; a float, list or 0-d mask is a ``TypeError``.
+
+Each public function checks its arguments once and calls the kernels of
+``impl._numerics``; other modules call those kernels directly.
 """
 
 import numpy as np
 
+from impl import _numerics as kernels
 from impl import _validation as check
 from impl._typing import BoolArray, FloatArray
 
 
-def _valid_positions(logits: FloatArray, mask: BoolArray | None) -> BoolArray:
-    valid: BoolArray = np.isfinite(logits)
-    if mask is not None:
-        check.bool_mask(mask, "mask", logits.shape)
-        valid = valid & mask
-    return valid
-
-
-def _checked_logits(logits: object) -> FloatArray:
-    x = check.float_array(logits, "logits", min_ndim=1, allow_inf=True)
+def _checked(logits: object, mask: object) -> tuple[FloatArray, BoolArray | None]:
+    x = check.float_array(logits, "logits", min_ndim=1, allow_inf=True, nonempty=True)
     if np.isposinf(x).any():
         raise ValueError("logits contains +inf; softmax is undefined there (use a finite logit)")
-    return x
-
-
-def _shifted(logits: FloatArray, valid: BoolArray) -> FloatArray:
-    """logits − max over valid positions; −inf at invalid positions."""
-    row_max: FloatArray = np.max(logits, axis=-1, keepdims=True, where=valid, initial=-np.inf)
-    # Note: a fully masked row has no maximum; shift it by 0 (its result is all-masked anyway).
-    row_max = np.where(np.isfinite(row_max), row_max, 0).astype(logits.dtype)
-    with np.errstate(over="ignore", invalid="ignore"):
-        shifted: FloatArray = np.where(valid, logits - row_max, -np.inf).astype(logits.dtype)
-    return shifted
+    allowed = None if mask is None else check.bool_mask(mask, "mask", x.shape)
+    return x, allowed
 
 
 def softmax(logits: FloatArray, mask: BoolArray | None = None) -> FloatArray:
@@ -59,16 +52,11 @@ def softmax(logits: FloatArray, mask: BoolArray | None = None) -> FloatArray:
     Shapes: logits (..., N) -> (..., N), same dtype. The book's N inputs x_n
     are our last axis.
     Assumptions: see the module docstring (mask semantics, fully masked rows
-    give 0, ``-inf`` = masked, ``+inf``/NaN rejected).
+    give 0, ``-inf`` = masked, ``+inf``/NaN rejected, zero-size axes refused).
     Spec: ``spec.softmax.softmax``.
     """
-    x = _checked_logits(logits)
-    valid = _valid_positions(x, mask)
-    e: FloatArray = np.exp(_shifted(x, valid))  # exp(s_n − max s), in (0, 1]; masked → 0
-    total: FloatArray = e.sum(axis=-1, keepdims=True)
-    # Note: the division by 1 for a fully masked row gives weights 0, not 0/0.
-    weights: FloatArray = e / np.where(total > 0, total, 1).astype(x.dtype)
-    return weights
+    x, allowed = _checked(logits, mask)
+    return kernels.softmax(x, allowed)
 
 
 def log_softmax(logits: FloatArray, mask: BoolArray | None = None) -> FloatArray:
@@ -80,15 +68,15 @@ def log_softmax(logits: FloatArray, mask: BoolArray | None = None) -> FloatArray
     Masked positions and fully masked rows give ``-inf`` (log 0).
     Spec: ``spec.softmax.log_softmax``.
     """
-    x = _checked_logits(logits)
-    valid = _valid_positions(x, mask)
-    shifted = _shifted(x, valid)
-    total: FloatArray = np.exp(shifted).sum(axis=-1, keepdims=True)
-    with np.errstate(divide="ignore"):
-        log_total: FloatArray = np.log(total)  # ≥ 0 unless the row is fully masked (−inf)
-    safe_log_total = np.where(np.isfinite(log_total), log_total, 0).astype(x.dtype)
-    result: FloatArray = np.where(valid, shifted - safe_log_total, -np.inf).astype(x.dtype)
-    return result
+    x, allowed = _checked(logits, mask)
+    return kernels.log_softmax(x, allowed)
+
+
+def _jacobian(alpha: FloatArray) -> FloatArray:
+    outer: FloatArray = alpha[..., :, None] * alpha[..., None, :]  # α αᵀ
+    diag: FloatArray = alpha[..., :, None] * np.eye(alpha.shape[-1], dtype=alpha.dtype)
+    jacobian: FloatArray = diag - outer
+    return jacobian
 
 
 def softmax_jacobian(logits: FloatArray, mask: BoolArray | None = None) -> FloatArray:
@@ -99,11 +87,10 @@ def softmax_jacobian(logits: FloatArray, mask: BoolArray | None = None) -> Float
     Shapes: logits (..., N) -> (..., N, N), same dtype; entry [..., i, j] is
     ∂α_i/∂s_j. Rows and columns of masked positions are 0 (a masked logit
     does not influence the weights), and so is the whole matrix of a fully
-    masked row.
+    masked row. The result has N times as many entries as ``logits``: more
+    than ``impl._validation.ALLOCATION_LIMIT_BYTES`` is a ValueError.
     Spec: ``spec.softmax.softmax_jacobian``.
     """
-    alpha = softmax(logits, mask)
-    outer: FloatArray = alpha[..., :, None] * alpha[..., None, :]  # α αᵀ
-    diag: FloatArray = alpha[..., :, None] * np.eye(alpha.shape[-1], dtype=alpha.dtype)
-    jacobian: FloatArray = diag - outer
-    return jacobian
+    x, allowed = _checked(logits, mask)
+    check.allocation(x.size * x.shape[-1], x.dtype, "logits", "an (..., N, N) Jacobian")
+    return _jacobian(kernels.softmax(x, allowed))

@@ -29,20 +29,29 @@ Array conventions shared by every function here:
   ±1e30 in float64) give finite results; a log partition that overflows the
   dtype raises ``ValueError`` instead of returning inf/NaN.
 * Same dtype in and out (float32 or float64); mixing dtypes is a TypeError.
+* Zero-size axes other than the edge axis of a one-position chain (N = 1
+  has N − 1 = 0 edges) are a ValueError naming the argument.
+* Checked once: public functions check and name their arguments, then call
+  the kernels (``_forward_log_messages``, ``_backward_log_messages``,
+  ``_marginals``, ``impl._numerics.logsumexp``); overflow is reported naming
+  ``unary`` and ``pairwise`` (or ``inputs`` for the context sum).
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from impl import _numerics as kernels
 from impl import _validation as check
 from impl._typing import FloatArray, Vectors
-from impl.scores import ScoreFunction, scaled_dot_product_score
+from impl.attention import _AttentionOverflowError, _scores
+from impl.scores import ScoreFunction, _kernel_for, _overflow_error, scaled_dot_product_score
 
 
 def _checked_potentials(unary: object, pairwise: object) -> tuple[FloatArray, FloatArray]:
     """Validate the potentials and return (unary, pairwise broadcast to (..., N−1, 2, 2))."""
-    theta = check.float_array(unary, "unary", min_ndim=2)
+    theta = check.float_array(unary, "unary", min_ndim=2, nonempty=True)
     if theta.shape[-1] != 2:
         raise ValueError(
             f"unary must have shape (..., N, 2) (θ_n(0), θ_n(1)), got last axis {theta.shape[-1]}"
@@ -69,17 +78,14 @@ def _checked_potentials(unary: object, pairwise: object) -> tuple[FloatArray, Fl
             f"batch axes do not broadcast: unary {theta.shape} (batch = all but the last two), "
             f"pairwise {edges.shape} (batch = all but the last three)"
         ) from None
+    if math.prod(batch) == 0:
+        raise ValueError(f"pairwise must not have a zero-size batch axis, got {edges.shape}")
     theta = np.broadcast_to(theta, (*batch, n, 2))
     edges = np.broadcast_to(edges, (*batch, n - 1, 2, 2))
     return theta, edges
 
 
-def _logsumexp(x: FloatArray, axis: int) -> FloatArray:
-    """log Σ exp(x) along ``axis``, with the maximum subtracted first (finite inputs)."""
-    m: FloatArray = np.max(x, axis=axis, keepdims=True)
-    total: FloatArray = np.sum(np.exp(x - m), axis=axis, keepdims=True)  # in [1, size]
-    result: FloatArray = np.squeeze(m + np.log(total), axis=axis)
-    return result
+_logsumexp = kernels.logsumexp
 
 
 def _forward_log_messages(unary: FloatArray, pairwise: FloatArray) -> FloatArray:
@@ -121,8 +127,8 @@ def _backward_log_messages(unary: FloatArray, pairwise: FloatArray) -> FloatArra
 def _require_finite(values: FloatArray, what: str) -> None:
     if not np.isfinite(values).all():
         raise ValueError(
-            f"{what} overflowed {values.dtype}: the potentials are too large for this chain "
-            "length (their sums along the chain must stay representable)"
+            f"unary and pairwise are too large: {what} overflowed {values.dtype} (the sums of "
+            "the potentials along the chain must stay representable)"
         )
 
 
@@ -138,6 +144,10 @@ def crf_log_partition(unary: FloatArray, pairwise: FloatArray) -> FloatArray:
     Spec: ``spec.structured_attention.enumerated_log_partition``.
     """
     theta, edges = _checked_potentials(unary, pairwise)
+    return _log_partition(theta, edges)
+
+
+def _log_partition(theta: FloatArray, edges: FloatArray) -> FloatArray:
     log_alpha = _forward_log_messages(theta, edges)
     with np.errstate(over="ignore", invalid="ignore"):  # overflow: reported just below
         log_z = _logsumexp(log_alpha[..., -1, :], axis=-1)  # log Z = log Σ_z α_N(z)
@@ -159,6 +169,10 @@ def crf_marginals(unary: FloatArray, pairwise: FloatArray) -> FloatArray:
     ``log_partition_gradient``: the marginals are ∂ log Z / ∂θ_n(1)).
     """
     theta, edges = _checked_potentials(unary, pairwise)
+    return _marginals(theta, edges)
+
+
+def _marginals(theta: FloatArray, edges: FloatArray) -> FloatArray:
     log_alpha = _forward_log_messages(theta, edges)
     log_beta = _backward_log_messages(theta, edges)
     # log α_n(z) + log β_n(z) = log Σ_{z with z_n = z} exp(score) = log Z + log p(z_n = z).
@@ -206,7 +220,7 @@ def structured_attention(
     every p(z_n = 1) ≈ 0).
     Spec: ``spec.structured_attention.enumerated_marginal``.
     """
-    x = check.float_array(inputs, "inputs", min_ndim=2)
+    x = check.float_array(inputs, "inputs", min_ndim=2, nonempty=True)
     theta, edges = _checked_potentials(unary, pairwise)
     check.same_dtype(inputs=x, unary=theta)
     if x.shape[-2] != theta.shape[-2]:
@@ -217,9 +231,15 @@ def structured_attention(
         raise ValueError(
             f"batch axes do not broadcast: inputs {x.shape}, unary {theta.shape}"
         ) from None
-    marginals = crf_marginals(theta, edges)
-    log_z = crf_log_partition(theta, edges)
-    context: FloatArray = np.einsum("...n,...nd->...d", marginals, x)  # Σ_n p(z_n = 1) x_n
+    marginals = _marginals(theta, edges)
+    log_z = _log_partition(theta, edges)
+    with np.errstate(over="ignore", invalid="ignore"):
+        context: FloatArray = np.einsum("...n,...nd->...d", marginals, x)  # Σ_n p(z_n = 1) x_n
+    if not np.isfinite(context).all():
+        raise ValueError(
+            "inputs are too large: the context Σ_n p(z_n = 1) x_n overflowed "
+            f"{x.dtype}; keep |inputs| below its maximum divided by N = {x.shape[-2]}"
+        )
     return StructuredAttentionResult(context=context, marginals=marginals, log_partition=log_z)
 
 
@@ -233,7 +253,11 @@ def unary_potentials_from_scores(scores: FloatArray) -> FloatArray:
     both shifts log Z only), so fixing θ_n(0) = 0 loses no generality; with
     zero pairwise potentials the marginals are then σ(s_n).
     """
-    s = check.float_array(scores, "scores", min_ndim=1)
+    s = check.float_array(scores, "scores", min_ndim=1, nonempty=True)
+    return _from_scores(s)
+
+
+def _from_scores(s: FloatArray) -> FloatArray:
     potentials: FloatArray = np.stack([np.zeros_like(s), s], axis=-1)
     return potentials
 
@@ -248,10 +272,21 @@ def unary_potentials(
     Book: §8.2 score functions, used as the unary potentials of §8.2.1 (b).
     Shapes: inputs (..., N, D_k), query (..., D_q) -> (..., N, 2). ``score``
     is any ``impl.scores.ScoreFunction`` (default: scaled dot product),
-    called with the query as a single row (..., 1, D_q).
+    called with the query as a single row (..., 1, D_q); it must return
+    finite scores of shape (..., 1, N) in the inputs' dtype (else a named
+    error). Scores that overflow are a ValueError naming inputs and query.
     """
-    q = check.float_array(query, "query", min_ndim=1)
-    x = check.float_array(inputs, "inputs", min_ndim=2)
+    q = check.float_array(query, "query", min_ndim=1, nonempty=True)
+    x = check.float_array(inputs, "inputs", min_ndim=2, nonempty=True)
     check.same_dtype(inputs=x, query=q)
-    scores: FloatArray = score(q[..., None, :], x)[..., 0, :]  # (..., N)
-    return unary_potentials_from_scores(scores)
+    check.batch_broadcast(query=q[..., None, :], inputs=x)
+    f = check.callable_(score, "score")
+    if _kernel_for(f) is not None:
+        check.feature_match("inputs", x, "query", q)
+    try:
+        scores = _scores(q[..., None, :], x, f)[..., 0, :]  # (..., N)
+    except _AttentionOverflowError:
+        raise _overflow_error("inputs and query", x.dtype) from None
+    if np.isneginf(scores).any():
+        raise ValueError("score returned −inf; unary potentials must be finite")
+    return _from_scores(scores)

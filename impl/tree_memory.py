@@ -29,16 +29,29 @@ Shapes (rows): level ℓ of ``keys`` is (..., b^ℓ, D_k) for ℓ = 0..L (level 
 the root, level L the leaves); the node j of level ℓ has children
 j·b .. j·b + b − 1 on level ℓ + 1. ``values`` (..., N, D_v). Queries
 (..., Lq, D_k). Leading axes are batch axes. Functions return new arrays.
+
+Checked edges (issue 7). A ``TreeMemory`` checks itself when built (a tuple
+of L + 1 ≥ 2 float key levels of shapes (..., b^ℓ, D_k), leaf values
+(..., b^L, D_v), one dtype, finite, b ≥ 2) and keeps read-only private
+copies; reads then check only its type, the query and the ``score`` callable
+(whose result must be (..., Lq, b^ℓ) in the query's dtype without NaN or +inf,
+else a named error). The internal keys of a hand-built tree need not be
+means (a learned hierarchical softmax). Summaries of keys near the dtype's
+maximum are computed as Σ x/b so the mean cannot overflow. ``tree_path``
+accepts depths up to ``MAX_DEPTH``.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 
+from impl import _numerics as num
 from impl import _validation as check
 from impl._typing import FloatArray, IntArray, Queries, Vectors, Weights
 from impl.scores import ScoreFunction, scaled_dot_product_score
-from impl.softmax import softmax
+
+MAX_DEPTH = 64
+"""Deepest tree ``tree_path`` accepts: b^64 ≥ 2^64 leaves already exceeds any array."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,40 @@ class TreeMemory:
     keys: tuple[FloatArray, ...]
     values: FloatArray
     branching: int
+
+    def __post_init__(self) -> None:
+        b = check.size(self.branching, "branching", low=2, high=2**40)
+        given: object = self.keys
+        if not isinstance(given, tuple):
+            raise TypeError(
+                f"keys must be a tuple of key levels (root first), got {type(given).__name__}"
+            )
+        if len(given) < 2:
+            raise ValueError(f"keys must hold L + 1 ≥ 2 levels (root first), got {len(given)}")
+        levels = [
+            check.float_array(level, f"keys[{i}]", min_ndim=2) for i, level in enumerate(self.keys)
+        ]
+        v = check.float_array(self.values, "values", min_ndim=2)
+        check.same_dtype(**{f"keys[{i}]": k for i, k in enumerate(levels)}, values=v)
+        batch, width = levels[0].shape[:-2], levels[0].shape[-1]
+        for i, level in enumerate(levels):
+            if level.shape != (*batch, b**i, width):
+                raise ValueError(
+                    f"keys[{i}] must have shape {(*batch, b**i, width)} (b^ℓ nodes of "
+                    f"width D_k with branching b = {b}), got {level.shape}"
+                )
+        if v.shape[:-1] != (*batch, b ** (len(levels) - 1)):
+            raise ValueError(
+                f"values must have shape (..., N, D_v) with N = b^L for the {len(levels)} "
+                f"levels of keys: {(*batch, b ** (len(levels) - 1))} + (D_v,), got {v.shape}"
+            )
+        if width == 0 or v.shape[-1] == 0:
+            raise ValueError(
+                f"keys and values need widths ≥ 1, got D_k = {width}, D_v = {v.shape[-1]}"
+            )
+        object.__setattr__(self, "keys", tuple(check.frozen(level) for level in levels))
+        object.__setattr__(self, "values", check.frozen(v))
+        object.__setattr__(self, "branching", b)
 
     @property
     def depth(self) -> int:
@@ -63,7 +110,16 @@ class TreeMemory:
 def _summaries(children: FloatArray, branching: int) -> FloatArray:
     """Mean of each group of b consecutive child keys: (..., M·b, D) -> (..., M, D)."""
     grouped = children.reshape(*children.shape[:-2], children.shape[-2] // branching, branching, -1)
-    mean: FloatArray = grouped.mean(axis=-2).astype(children.dtype)
+    return _mean_of_children(grouped)
+
+
+def _mean_of_children(grouped: FloatArray) -> FloatArray:
+    """Mean over axis −2; for keys near the dtype's maximum Σ x/b, which cannot overflow."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean: FloatArray = grouped.mean(axis=-2).astype(grouped.dtype)
+    if not num.finite_or_none(mean):
+        # Note: the sum overflowed; divide first (each term ≤ max/b, so the sum ≤ max).
+        mean = (grouped / np.asarray(grouped.shape[-2], grouped.dtype)).sum(axis=-2)
     return mean
 
 
@@ -93,13 +149,13 @@ def build_tree_memory(
     k = check.float_array(leaf_keys, "leaf_keys", min_ndim=2)
     v = check.float_array(leaf_values, "leaf_values", min_ndim=2)
     check.same_dtype(leaf_keys=k, leaf_values=v)
-    b = check.positive_int(branching, "branching")
-    if b < 2:
-        raise ValueError(f"branching must be at least 2, got {b}")
+    b = check.size(branching, "branching", low=2, high=2**40)
     if k.shape[:-1] != v.shape[:-1]:
         raise ValueError(
             f"leaf_keys has shape {k.shape}, leaf_values {v.shape}: (..., N) must agree"
         )
+    if k.shape[-1] == 0 or v.shape[-1] == 0:
+        raise ValueError(f"leaf_keys and leaf_values need widths ≥ 1, got {k.shape} and {v.shape}")
     depth = _depth_of(int(k.shape[-2]), b)
     levels = [k.copy()]
     for _ in range(depth):
@@ -108,9 +164,40 @@ def build_tree_memory(
 
 
 def _memory(memory: object) -> TreeMemory:
+    # Note: a TreeMemory checked itself when it was built (and is read-only since).
     if not isinstance(memory, TreeMemory):
         raise TypeError(f"memory must be a TreeMemory, got {type(memory).__name__}")
     return memory
+
+
+def _query(query: object, m: TreeMemory) -> FloatArray:
+    q = check.float_array(query, "query", min_ndim=2)
+    check.same_dtype(query=q, **{"memory.keys": m.keys[0]})
+    check.feature_match("query", q, "memory keys", m.keys[0])
+    check.batch_broadcast(query=q, **{"memory.keys": m.keys[0]})
+    return q
+
+
+def _routing(m: TreeMemory, q: FloatArray, score: ScoreFunction) -> tuple[FloatArray, ...]:
+    batch = np.broadcast_shapes(q.shape[:-2], m.keys[0].shape[:-2])
+    result = []
+    for level in m.keys[1:]:
+        expected = (*batch, q.shape[-2], level.shape[-2])
+        scores = check.returned_array(
+            score(q, level), "score (of query and memory keys)", shape=expected, dtype=q.dtype
+        )  # (..., Lq, b^ℓ)
+        grouped = scores.reshape(*scores.shape[:-1], -1, m.branching)
+        probabilities: FloatArray = num.softmax(grouped).reshape(scores.shape)
+        result.append(probabilities)
+    return tuple(result)
+
+
+def _leaf_weights(m: TreeMemory, q: FloatArray, score: ScoreFunction) -> FloatArray:
+    levels = _routing(m, q, score)
+    weights = levels[0]
+    for probabilities in levels[1:]:
+        weights = np.repeat(weights, m.branching, axis=-1) * probabilities  # parent × p(child)
+    return weights
 
 
 def routing_probabilities(
@@ -123,16 +210,7 @@ def routing_probabilities(
     from node n // b (level ℓ − 1) to node n. Each sibling group sums to 1.
     """
     m = _memory(memory)
-    q = check.float_array(query, "query", min_ndim=2)
-    check.same_dtype(query=q, **{"memory.keys": m.keys[0]})
-    check.feature_match("query", q, "memory keys", m.keys[0])
-    result = []
-    for level in m.keys[1:]:
-        scores = score(q, level)  # (..., Lq, b^ℓ)
-        grouped = scores.reshape(*scores.shape[:-1], -1, m.branching)
-        probabilities: FloatArray = softmax(grouped).reshape(scores.shape)
-        result.append(probabilities)
-    return tuple(result)
+    return _routing(m, _query(query, m), check.callable_(score, "score"))
 
 
 def tree_leaf_weights(
@@ -143,11 +221,7 @@ def tree_leaf_weights(
     Book: exercise 8-4. Shapes: query (..., Lq, D_k) -> (..., Lq, N); ≥ 0, rows sum to 1.
     """
     m = _memory(memory)
-    levels = routing_probabilities(m, query, score=score)
-    weights = levels[0]
-    for probabilities in levels[1:]:
-        weights = np.repeat(weights, m.branching, axis=-1) * probabilities  # parent × p(child)
-    return weights
+    return _leaf_weights(m, _query(query, m), check.callable_(score, "score"))
 
 
 def tree_read(
@@ -159,7 +233,7 @@ def tree_read(
     A depth-1 tree (b = N) gives exactly ``impl.attention.key_value_attention``.
     """
     m = _memory(memory)
-    weights = tree_leaf_weights(m, query, score=score)
+    weights = _leaf_weights(m, _query(query, m), check.callable_(score, "score"))
     read: FloatArray = weights @ m.values
     return read
 
@@ -175,9 +249,8 @@ def tree_greedy_path(
     nodes on the path: b·L keys in all.
     """
     m = _memory(memory)
-    q = check.float_array(query, "query", min_ndim=2)
-    check.same_dtype(query=q, **{"memory.keys": m.keys[0]})
-    check.feature_match("query", q, "memory keys", m.keys[0])
+    q = _query(query, m)
+    score = check.callable_(score, "score")
     b = m.branching
     batch = np.broadcast_shapes(q.shape[:-2], m.keys[0].shape[:-2])
     node = np.zeros((*batch, q.shape[-2]), dtype=np.intp)
@@ -188,7 +261,12 @@ def tree_greedy_path(
         child_keys = np.take_along_axis(
             level_b[..., None, :, :], children[..., None], axis=-2
         )  # (..., Lq, b, D)
-        scores = score(q[..., :, None, :], child_keys)[..., 0, :]  # (..., Lq, b)
+        scores = check.returned_array(
+            score(q[..., :, None, :], child_keys),
+            "score (of query and memory keys)",
+            shape=(*batch, q.shape[-2], 1, b),
+            dtype=q.dtype,
+        )[..., 0, :]  # (..., Lq, b)
         node = np.take_along_axis(children, np.argmax(scores, axis=-1)[..., None], axis=-1)[..., 0]
         chosen.append(node)
     path: IntArray = np.stack(chosen, axis=-1).astype(np.intp)
@@ -196,16 +274,28 @@ def tree_greedy_path(
 
 
 def tree_path(leaf: int, branching: int, depth: int) -> tuple[int, ...]:
-    """Node indices on the path root → leaf: level ℓ holds node leaf // b^(L − ℓ), ℓ = 0..L."""
+    """Node indices on the path root → leaf: level ℓ holds node leaf // b^(L − ℓ), ℓ = 0..L.
+
+    Book: exercise 8-4. Assumptions: ints (floats and strings are a
+    ``TypeError``), branching ≥ 2, 0 ≤ depth ≤ ``MAX_DEPTH``,
+    0 ≤ leaf < branching**depth (else ``ValueError``).
+    """
     for name, value in (("leaf", leaf), ("branching", branching), ("depth", depth)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
             raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if depth > MAX_DEPTH:
+        raise ValueError(f"depth must be at most MAX_DEPTH = {MAX_DEPTH}, got {depth}")
     if branching < 2 or depth < 0 or not 0 <= leaf < branching**depth:
         raise ValueError(
             f"need branching ≥ 2, depth ≥ 0 and 0 ≤ leaf < branching**depth, got "
             f"leaf={leaf}, branching={branching}, depth={depth}"
         )
-    return tuple(leaf // branching ** (depth - level) for level in range(depth + 1))
+    b, L = int(branching), int(depth)
+    return _path(int(leaf), b, L)
+
+
+def _path(leaf: int, b: int, depth: int) -> tuple[int, ...]:
+    return tuple(leaf // b ** (depth - level) for level in range(depth + 1))
 
 
 def tree_write(memory: TreeMemory, leaf: int, key: FloatArray, value: FloatArray) -> TreeMemory:
@@ -215,22 +305,23 @@ def tree_write(memory: TreeMemory, leaf: int, key: FloatArray, value: FloatArray
     Cost O(b L D_k): each of the L ancestors re-averages its b children.
     """
     m = _memory(memory)
-    index = int(leaf)
-    if not 0 <= index < m.leaf_count:
-        raise ValueError(f"leaf must be in 0..{m.leaf_count - 1}, got {leaf}")
+    index = check.index(leaf, m.leaf_count, "leaf")
     k = check.float_array(key, "key", min_ndim=1)
     v = check.float_array(value, "value", min_ndim=1)
     check.same_dtype(key=k, value=v, **{"memory.keys": m.keys[0]})
     check.feature_match("key", k, "memory keys", m.keys[0])
-    check.feature_match("value", v, "memory.values", m.values)
+    check.feature_match("value", v, "values", m.values)
+    batch = m.values.shape[:-2]
+    check.broadcast_to_target(k[..., None, :], "key", (*batch, 1, k.shape[-1]), what="the memory")
+    check.broadcast_to_target(v[..., None, :], "value", (*batch, 1, v.shape[-1]), what="the memory")
     keys = [level.copy() for level in m.keys]
     values = m.values.copy()
     keys[-1][..., index, :] = k
     values[..., index, :] = v
-    path = tree_path(index, m.branching, m.depth)
+    path = _path(index, m.branching, m.depth)
     b = m.branching
     for level in range(m.depth - 1, -1, -1):  # leaves' parents up to the root
         node = path[level]
         children = keys[level + 1][..., node * b : (node + 1) * b, :]
-        keys[level][..., node, :] = children.mean(axis=-2)
+        keys[level][..., node, :] = _mean_of_children(children)
     return TreeMemory(keys=tuple(keys), values=values, branching=b)

@@ -326,11 +326,11 @@ def test_scaled_dot_product_attention_extremes(dtype: type[np.floating[Any]]) ->
         ({"key": np.full((4, 3), np.inf)}, ValueError, "key contains an infinite"),
         ({"query": [[0.0, 0.0, 0.0]]}, TypeError, "query must be a numpy"),
         ({"query": np.zeros(3)}, ValueError, "query must have at least 2 axes"),
-        ({"mask": np.ones((2, 4), dtype=np.int64)}, TypeError, "dtype bool or float"),
+        ({"mask": np.ones((2, 4), dtype=np.int64)}, TypeError, "mask must have dtype bool"),
         ({"mask": np.ones((3, 4), dtype=bool)}, ValueError, "does not broadcast"),
         ({"mask": np.ones((2, 4), dtype=bool), "is_causal": True}, ValueError, "not both"),
         ({"scale": float("nan")}, ValueError, "scale must be finite"),
-        ({"scale": "1"}, TypeError, "scale must be a finite float"),
+        ({"scale": "1"}, TypeError, "scale must be a real number"),
         (
             {
                 "query": np.zeros((2, 2, 3)),
@@ -361,9 +361,9 @@ def test_attention_bad_input_errors() -> None:
     q, x = np.zeros((2, 3)), np.zeros((4, 3))
     with pytest.raises(ValueError, match="keys has 4 vectors, values has 5"):
         key_value_attention(q, x, np.zeros((5, 2)))
-    with pytest.raises(ValueError, match="at least one vector"):
+    with pytest.raises(ValueError, match="inputs must not have a zero-size axis"):
         soft_attention(q, np.zeros((0, 3)))
-    with pytest.raises(ValueError, match="keys has 2 features, query has 3"):
+    with pytest.raises(ValueError, match="inputs has 2 features, query has 3"):
         soft_attention(q, np.zeros((4, 2)))
     with pytest.raises(TypeError, match=r"numpy\.random\.Generator"):
         hard_attention_sample(q, x, 0)  # type: ignore[arg-type]

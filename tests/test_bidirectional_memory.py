@@ -153,9 +153,34 @@ def test_bam_bad_input() -> None:
         bam_energy(np.ones(2), np.ones(2), W)
     with pytest.raises(ValueError, match="y has 3 features, weights expects K = 2"):
         bam_recall(np.ones(3), W, y=np.ones(3))
-    with pytest.raises(ValueError, match="max_rounds must be positive"):
+    with pytest.raises(ValueError, match="max_rounds must be at least 1"):
         bam_recall(np.ones(3), W, max_rounds=0)
-    with pytest.raises(ValueError, match=r"num_flips must be in \[0, 3\]"):
+    with pytest.raises(
+        ValueError, match=r"num_flips must be at most 3 \(patterns have M = 3 bits\)"
+    ):
         corrupt_patterns(x, 4, np.random.default_rng(0))
     with pytest.raises(TypeError, match="Generator"):
         corrupt_patterns(x, 1, 0)  # type: ignore[arg-type]
+
+
+def test_bam_recall_ties_are_exact_under_rounded_weights() -> None:
+    """A positive scale does not change the dynamics, even where a field is exactly 0.
+
+    W/3 (rounded) has fields that are multiples of 1/3 up to rounding, so exact ties
+    come out as ±(a few ulps); the derived rounding band still reads them as ties
+    (keep the previous state), and recall with W/3 equals recall with the integer W
+    (200 seeded cases with many ties: M = 6, K = 4, 3 stored pairs, so the weights
+    are ±1 and ±3 and a tie such as 3 − 1 − 1 − 1 = 0 becomes 1 − 3·fl(1/3) ≠ 0).
+    """
+    rng = np.random.default_rng(1988)
+    for _ in range(200):
+        xs = rng.choice([-1.0, 1.0], size=(3, 6))
+        ys = rng.choice([-1.0, 1.0], size=(3, 4))
+        weights = bam_weights(xs, ys)
+        cue = rng.choice([-1.0, 1.0], size=(3, 6))
+        start = rng.choice([-1.0, 1.0], size=(3, 4))
+        exact = bam_recall(cue, weights, y=start)
+        scaled = bam_recall(cue, weights / 3, y=start)
+        assert np.array_equal(exact.x, scaled.x)
+        assert np.array_equal(exact.y, scaled.y)
+        assert exact.rounds == scaled.rounds

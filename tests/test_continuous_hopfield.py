@@ -376,3 +376,30 @@ def test_continuous_hopfield_ode_equilibrium_is_synchronous_fixed_point(
         v_star,
         atol=EQUILIBRIUM_TOLERANCE,
     )
+
+
+def test_continuous_hopfield_scalars_and_overflow_are_named() -> None:
+    """Issue 7, classes 2-3: scalars checked in the dtype; overflowing inputs named.
+
+    A gain of 1e39 is finite in float64 but inf in float32; 1/gain for gain = 1e-320
+    overflows; weights whose row sums exceed finfo.max / 4 would overflow the field;
+    an explicit Euler step far beyond stability overflows the trajectory.
+    """
+    v = np.array([0.5, -0.2], dtype=np.float32)
+    w = np.array([[0.0, 1.0], [1.0, 0.0]], dtype=np.float32)
+    with pytest.raises(ValueError, match=r"gain = 1e\+39 overflows float32"):
+        continuous_hopfield_synchronous_update(v, w, gain=1e39)
+    continuous_hopfield_synchronous_update(v.astype(np.float64), w.astype(np.float64), gain=1e39)
+    with pytest.raises(ValueError, match="gain = 1e-320 is below the smallest normal"):
+        continuous_hopfield_energy(v.astype(np.float64), w.astype(np.float64), gain=1e-320)
+    huge = np.array([[0.0, 3e38], [3e38, 0.0]], dtype=np.float32)
+    with pytest.raises(ValueError, match="weights and biases are too large for float32"):
+        continuous_hopfield_velocity(v, huge)
+    with pytest.raises(ValueError, match=r"step_size = 1e\+30 .* diverged"):
+        integrate_continuous_hopfield(
+            np.array([0.5, -0.2]),
+            np.array([[0.0, 1.0], [1.0, 0.0]]),
+            step_size=1e30,
+            num_steps=20,
+            method="euler",
+        )

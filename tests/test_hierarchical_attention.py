@@ -332,7 +332,7 @@ def test_hierarchical_attention_bad_input_errors() -> None:
         hierarchical_attention(states, params, np.ones((2, 4)))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="word_mask has shape"):
         hierarchical_attention(states, params, np.ones((3, 4), dtype=np.bool_))
-    with pytest.raises(ValueError, match="more batch axes"):
+    with pytest.raises(ValueError, match="must not enlarge the result"):
         hierarchical_attention(states, params, np.ones((5, 2, 4), dtype=np.bool_))
     with pytest.raises(TypeError, match="word_states must be a numpy"):
         hierarchical_attention([[[0.0]]], params)  # type: ignore[arg-type]

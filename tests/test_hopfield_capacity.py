@@ -369,10 +369,12 @@ def test_measure_recall_low_load_recalls_stored_patterns() -> None:
 def test_capacity_bad_input_raises_clear_errors() -> None:
     """Unknown rule, load outside (0, 1) or too small, non-Generator, one trial: clear errors."""
     rng = np.random.default_rng(0)
-    with pytest.raises(ValueError, match="rule must be one of"):
+    with pytest.raises(ValueError, match="name must be one of"):
         storage_rule("oja")
-    with pytest.raises(TypeError, match="rule must be a str"):
+    with pytest.raises(TypeError, match="name must be a str"):
         storage_rule(3)
+    with pytest.raises(ValueError, match="rule must be one of"):  # the caller's word
+        measure_recall(rng, n_neurons=50, load=0.1, rule="oja", n_trials=2)
     for load in (0.0, -0.1, 1.0, 1.5):
         with pytest.raises(ValueError, match="load must"):
             patterns_for_load(load, 100)
@@ -386,13 +388,13 @@ def test_capacity_bad_input_raises_clear_errors() -> None:
         measure_recall(0, n_neurons=50, load=0.1, rule="hebbian", n_trials=2)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="n_trials must be at least 2"):
         measure_recall(rng, n_neurons=50, load=0.1, rule="hebbian", n_trials=1)
-    with pytest.raises(ValueError, match="noise fraction must lie in"):
+    with pytest.raises(ValueError, match="fraction must lie in"):
         flip_bits(np.ones((2, 4)), 1.5, rng)
     with pytest.raises(ValueError, match="starts must have at least 3 axes"):
         recall(np.ones((2, 4)), np.zeros((4, 4)), rng=rng)
-    with pytest.raises(ValueError, match="recall takes starts"):
+    with pytest.raises(ValueError, match="batch axes do not broadcast: starts"):
         recall(np.ones((2, 3, 4)), np.zeros((3, 4, 4)), rng=rng)
-    with pytest.raises(ValueError, match="successes must lie"):
+    with pytest.raises(ValueError, match=r"successes must be at most 10 \(= trials\)"):
         wilson_interval(11, 10)
     with pytest.raises(ValueError, match="probability must lie"):
         student_t_quantile(0.1, 3)

@@ -437,14 +437,25 @@ def test_memn2n_parameter_count_matches_spec(tying: mn.Tying, temporal: bool) ->
 
 
 def test_memn2n_tying_is_what_forward_uses() -> None:
-    """Adjacent tying is real: changing C^1 in place changes A^2's contribution (same array)."""
+    """Adjacent tying is real: C^1 and A^2 are one (read-only) array, also after the
+    container's private copy; an in-place edit raises (issue 7, class 1) and
+    ``dataclasses.replace`` re-runs the checks."""
     p = mn.MemN2NParameters.initialize(
         np.random.default_rng(1), vocabulary_size=5, embedding_dim=3, hops=2
     )
     assert p.key_embeddings[1] is p.value_embeddings[0]
-    before = p.key_embeddings[1].copy()
-    p.value_embeddings[0][1] += 1.0
-    assert not np.array_equal(p.key_embeddings[1], before)
+    with pytest.raises(ValueError, match="read-only"):
+        p.value_embeddings[0][1] += 1.0
+    shared = p.value_embeddings[0] + 1.0
+    changed = replace(
+        p, key_embeddings=(p.key_embeddings[0], shared), value_embeddings=(shared, p.output)
+    )
+    assert changed.key_embeddings[1] is changed.value_embeddings[0]
+    assert not np.array_equal(changed.key_embeddings[1], p.key_embeddings[1])
+    nan = p.output.copy()
+    nan[1, 0] = np.nan
+    with pytest.raises(ValueError, match="output contains NaN"):
+        replace(p, output=nan)
 
 
 # --- read-only memory, batching, dtypes ----------------------------------------------------
@@ -546,7 +557,7 @@ def test_memn2n_bad_input_rejected() -> None:
         )
     with pytest.raises(TypeError, match="Generator"):
         mn.MemN2NParameters.initialize(0, vocabulary_size=5, embedding_dim=3, hops=2)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="num_words must be positive"):
+    with pytest.raises(ValueError, match="num_words must be at least 1"):
         mn.position_encoding(0, 3)
 
 
@@ -591,3 +602,53 @@ def test_spec_parameter_counts_closed_forms() -> None:
         assert sympy.expand(spec.parameter_count(tying) - plain) == 0
         assert sympy.expand(spec.parameter_count(tying, temporal=True) - plain - temporal) == 0
         assert N not in spec.parameter_count(tying).free_symbols
+
+
+# --- issue 7: edges ------------------------------------------------------------------------
+
+
+def _small_params(dtype: Any = np.float64) -> mn.MemN2NParameters:
+    return mn.MemN2NParameters.initialize(
+        np.random.default_rng(3), vocabulary_size=5, embedding_dim=3, hops=2, dtype=dtype
+    )
+
+
+def test_memn2n_zero_size_axes_are_defined() -> None:
+    """Issue 7, class 4: N = 0 sentences read 0 with weights (..., 0) (every slot empty);
+    a batch of 0 gives empty outputs; J = 0 words make every slot empty."""
+    p = _small_params()
+    question = np.array([1, 2], dtype=np.intp)
+    no_sentences = mn.memn2n_forward(p, np.zeros((0, 3), dtype=np.intp), question)
+    assert no_sentences.weights[0].shape == (0,)
+    np.testing.assert_array_equal(no_sentences.reads[0], np.zeros(3))
+    no_words = mn.memn2n_forward(p, np.zeros((2, 0), dtype=np.intp), question)
+    np.testing.assert_array_equal(no_words.weights[0], np.zeros(2))
+    batch = mn.memn2n_forward(p, np.ones((0, 2, 3), dtype=np.intp), np.ones((0, 2), np.intp))
+    assert batch.answer_probabilities.shape == (0, 5)
+
+
+def test_memn2n_overflow_and_sizes_are_named() -> None:
+    """Issue 7, classes 3 and 6: embeddings whose scores overflow float32 are a ValueError
+    naming parameters (never NaN); sizes beyond the limits are refused with the limit;
+    flags must be bools and indices ints."""
+    p = _small_params(np.float32)
+    big = replace(p, query_embedding=np.full_like(p.output, 3e38))  # u = 2 words · 3e38
+    with pytest.raises(ValueError, match="parameters are too large"):
+        mn.memn2n_forward(big, np.array([[1, 2]]), np.array([3, 4]))
+    with pytest.raises(ValueError, match="query and keys are too large"):
+        mn.memory_hop(
+            np.full(2, 3e38, np.float32),
+            np.full((2, 2), 3e38, np.float32),
+            np.ones((2, 2), np.float32),
+        )
+    with pytest.raises(ValueError, match="num_words and dim asks for"):
+        mn.position_encoding(10**6, 10**6)
+    with pytest.raises(ValueError, match="hops must be at most 1000"):
+        mn.MemN2NParameters.initialize(
+            np.random.default_rng(0), vocabulary_size=5, embedding_dim=3, hops=10**9
+        )
+    with pytest.raises(TypeError, match="use_position_encoding must be a bool"):
+        mn.memn2n_forward(p, np.array([[1, 2]]), np.array([3, 4]), use_position_encoding=1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="num_words must be an int"):
+        mn.position_encoding(3.0, 2)  # type: ignore[arg-type]
+    assert mn.position_encoding(np.int64(3), np.int32(2)).shape == (3, 2)  # NumPy ints accepted

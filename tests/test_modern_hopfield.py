@@ -291,7 +291,7 @@ def test_modern_hopfield_bad_input() -> None:
         modern_hopfield_update(np.ones((4, 2)), np.ones((3, 3, 2)), beta=1.0)
     with pytest.raises(ValueError, match="index must be in"):
         one_step_retrieval_error_bound(np.ones(2), X, 3, beta=1.0)
-    with pytest.raises(ValueError, match="max_iterations must be positive"):
+    with pytest.raises(ValueError, match="max_iterations must be at least 1"):
         modern_hopfield_retrieve(np.ones(2), X, beta=1.0, max_iterations=0)
 
 
@@ -457,3 +457,68 @@ def test_modern_hopfield_retrieve_converges_to_stored_pattern(
     assert result.states.shape == (result.iterations + 1, X.shape[1])
     error = float(np.linalg.norm(result.states[-1] - X[i]))
     assert error <= epsilon + 8 * eps(X.dtype) * math.sqrt(X.shape[1])
+
+
+def _exact_dense_update(states: Array, i: int, patterns: Array, degree: int) -> float:
+    """σ_i by the energy difference Σ_μ (z⁺)^n − (z⁻)^n in Python integers (exact)."""
+    sigma = [int(v) for v in states]
+    rows = [[int(v) for v in row] for row in patterns]
+    without = [sum(r[j] * sigma[j] for j in range(len(sigma)) if j != i) for r in rows]
+    difference = sum(
+        (w + r[i]) ** degree - (w - r[i]) ** degree for w, r in zip(without, rows, strict=True)
+    )
+    return 1.0 if difference > 0 else -1.0 if difference < 0 else float(sigma[i])
+
+
+def test_dense_associative_degree_1000_is_exact() -> None:
+    """Issue 7, class 3: degree 1000 (z^1000 overflows float64 for |z| ≥ 3) still updates exactly.
+
+    The update compares exact integer powers; the energy, whose true value exceeds
+    float64, is −inf (documented) instead of NaN.
+    """
+    rng = np.random.default_rng(1000)
+    patterns = rng.choice([-1.0, 1.0], size=(4, 9))
+    states = rng.choice([-1.0, 1.0], size=(6, 9))
+    for state in states:
+        for i in range(9):
+            new = dense_associative_update_neuron(state, i, patterns, degree=1000)
+            assert new[i] == _exact_dense_update(state, i, patterns, 1000)
+    energy = dense_associative_energy(patterns[0], patterns, degree=1000)  # overlap 9: 9^1000
+    assert float(energy) == -np.inf
+
+
+def test_dense_associative_exponential_exact_tie_keeps_state() -> None:
+    """An exact tie Σe^{z⁺} = Σe^{z⁻} (equal multisets of overlaps) keeps σ_i, both signs.
+
+    Patterns come in pairs that differ only in bit 0 (rows t and t + 3), so z⁺ is a
+    permutation of z⁻: an exact tie. Summed in another order, the float log-sum-exps
+    differ by an ulp in about 1 case in 10; the exact multiset test keeps σ_0 in all
+    400 seeded cases (without it, those cases flipped).
+    """
+    rng = np.random.default_rng(5)
+    for _ in range(400):
+        rows = rng.choice([-1.0, 1.0], size=(3, 40))
+        rows[:, 0] = 1.0
+        patterns = np.concatenate([rows, rows * np.r_[-1.0, np.ones(39)]])
+        for start in (1.0, -1.0):
+            state = np.ones(40)
+            state[0] = start
+            updated = dense_associative_update_neuron(state, 0, patterns, interaction="exponential")
+            assert updated[0] == start
+
+
+def test_modern_hopfield_scalars_checked_in_dtype() -> None:
+    """Issue 7, class 2: β = 1e-320 (1/β overflows) and a float32 β of 1e-50 or 1e39 are named."""
+    X = np.array([[1.0, 0.0], [0.0, 1.0]])
+    with pytest.raises(ValueError, match="beta = 1e-320 is below the smallest normal float64"):
+        modern_hopfield_update(np.array([1.0, 0.5]), X, beta=1e-320)
+    with pytest.raises(ValueError, match="beta = 1e-50 is below the smallest normal float32"):
+        modern_hopfield_update(
+            np.array([1.0, 0.5], dtype=np.float32), X.astype(np.float32), beta=1e-50
+        )
+    with pytest.raises(ValueError, match="beta = 1e\\+39 overflows float32"):
+        modern_hopfield_energy(
+            np.array([1.0, 0.5], dtype=np.float32), X.astype(np.float32), beta=1e39
+        )
+    # A huge float64 β is fine: the softmax runs on β(z − max z) ≤ 0 (argmax retrieval).
+    assert_close(modern_hopfield_update(np.array([1.0, 0.5]), X, beta=1e300), X[0])

@@ -1,5 +1,6 @@
 """Properties of impl.multihead (§8.2.1 multi-head attention, §8.3 self-attention)."""
 
+import inspect
 from typing import Any
 
 import numpy as np
@@ -217,3 +218,61 @@ def test_multi_head_bad_input_errors() -> None:
             np.zeros((2, 3)),
             SelfAttentionParameters.initialize(rng, input_dim=4, key_dim=2, value_dim=2),
         )
+
+
+def _counting_spies(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Wrap every public function of impl._validation; record (check, argument names) per call.
+
+    The impl modules call ``check.<name>(...)`` through the module, so patching
+    its attributes sees every call, including checks that call other checks.
+    """
+    from impl import _validation
+
+    calls: list[tuple[str, str]] = []
+    for name, function in inspect.getmembers(_validation, inspect.isfunction):
+        if name.startswith("_") or function.__module__ != _validation.__name__:
+            continue
+        signature = inspect.signature(function)
+
+        def spy(*args: Any, _f: Any = function, _s: Any = signature, **kwargs: Any) -> Any:
+            bound = _s.bind(*args, **kwargs).arguments
+            named = bound.get("name")
+            arrays = bound.get("arrays", {})  # same_dtype(query=…, key=…) and the like
+            calls.append((_f.__name__, named if isinstance(named, str) else ",".join(arrays)))
+            return _f(*args, **kwargs)
+
+        monkeypatch.setattr(_validation, name, spy)
+    return calls
+
+
+def test_multi_head_attention_validates_each_argument_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 7: one multi_head_attention call checks query, key, value and each mask once.
+
+    It used to check its mask three times (multi_head_attention →
+    scaled_dot_product_attention_with_weights → softmax); now the kernels trust
+    their inputs. Every (check, argument) pair must occur once, and the whole
+    call makes a small fixed number of checks.
+    """
+    rng = np.random.default_rng(0)
+    params = TransformerAttentionParameters.initialize(rng, model_dim=8, num_heads=2)
+    q, k, v = (rng.normal(size=(4, 8)) for _ in range(3))
+    mask = np.tri(4, 4, dtype=np.bool_)
+    padding = np.array([True, True, False, True])
+    calls = _counting_spies(monkeypatch)
+    multi_head_attention(q, k, v, params, key_padding_mask=padding, mask=mask)
+    assert len(calls) == len(set(calls)), f"an argument is checked twice: {sorted(calls)}"
+    assert sorted(calls) == sorted(
+        [
+            ("instance", "parameters"),
+            ("float_array", "query"),
+            ("float_array", "key"),
+            ("float_array", "value"),
+            ("same_dtype", "query,key,value,parameters"),
+            ("batch_broadcast", "query,key,value"),
+            ("boolean", "is_causal"),
+            ("bool_mask", "mask"),
+            ("broadcast_to_target", "mask"),  # inside bool_mask
+            ("bool_mask", "key_padding_mask"),
+            ("broadcast_to_target", "key_padding_mask"),  # inside bool_mask
+        ]
+    )

@@ -447,13 +447,13 @@ def test_structure_bad_input_is_rejected() -> None:
     """Strengths outside [0, 1], wrong widths, mixed dtypes and non-states raise clear errors."""
     state = empty_memory(2)
     value = np.ones(2)
-    with pytest.raises(ValueError, match=r"push must lie in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"push must be at most 1, got 1\.5"):
         stack_step(state, value, 1.5, 0.0)
-    with pytest.raises(ValueError, match=r"pop must lie in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"pop must be at least 0, got -0\.1"):
         queue_step(state, value, 0.0, -0.1)
     with pytest.raises(ValueError, match="pop must be finite"):
         stack_step(state, value, 0.0, float("nan"))
-    with pytest.raises(TypeError, match="push must be a float"):
+    with pytest.raises(TypeError, match="push must be a finite float, got bool"):
         stack_step(state, value, True, 0.0)
     with pytest.raises(ValueError, match="value has 3 features, the memory has 2"):
         stack_step(state, np.ones(3), 1.0, 0.0)
@@ -463,17 +463,38 @@ def test_structure_bad_input_is_rejected() -> None:
         stack_step(state, value, np.asarray(0.5, dtype=np.float32), 0.0)
     with pytest.raises(TypeError, match="state must be a ContinuousMemoryState"):
         stack_step("stack", value, 1.0, 0.0)  # type: ignore[arg-type]  # deliberate misuse
-    bad = ContinuousMemoryState(values=np.ones((1, 2)), strengths=np.array([1.5]))
-    with pytest.raises(ValueError, match=r"state.strengths must lie in \[0, 1\]"):
-        stack_step(bad, value, 1.0, 0.0)
-    mismatched = ContinuousMemoryState(values=np.ones((2, 2)), strengths=np.array([1.0]))
-    with pytest.raises(ValueError, match=r"state\.strengths must have shape"):
-        stack_step(mismatched, value, 1.0, 0.0)
+    # A hand-built state is checked when built (issue 7: records constructible only validated).
+    with pytest.raises(ValueError, match=r"strengths must lie in \[0, 1\]"):
+        ContinuousMemoryState(values=np.ones((1, 2)), strengths=np.array([1.5]))
+    with pytest.raises(ValueError, match=r"so strengths must have shape"):
+        ContinuousMemoryState(values=np.ones((2, 2)), strengths=np.array([1.0]))
+    kept = ContinuousMemoryState(values=np.ones((1, 2)), strengths=np.array([1.0]))
+    with pytest.raises(ValueError, match="read-only"):
+        kept.strengths[0] = 2.0  # an in-place edit cannot make the state invalid
     with pytest.raises(ValueError, match="batch axes do not broadcast"):
         stack_step(empty_memory(2, batch_shape=(2,)), np.ones((3, 2)), 1.0, 0.0)
     with pytest.raises(ValueError, match="they must agree"):
         run_stack(np.ones((3, 2)), np.ones(2), np.ones(3))
-    with pytest.raises(ValueError, match="width must be positive"):
+    with pytest.raises(ValueError, match="width must be at least 1"):
         empty_memory(0)
     with pytest.raises(TypeError, match="dtype must be float32 or float64"):
         empty_memory(2, dtype=np.float16)
+
+
+def test_structure_edges_issue_7() -> None:
+    """Issue 7: strengths outside [0, 1] in the public strength functions are named (they
+    were unchecked); runs whose B·T²·D exceeds MAX_RUN_WORK are refused with the limit; T = 0
+    and a batch of 0 give empty results; NumPy scalars work like Python floats."""
+    with pytest.raises(ValueError, match=r"strengths must lie in \[0, 1\]"):
+        pop_from_top(np.array([1.5, 0.5]), 0.5)
+    with pytest.raises(ValueError, match="MAX_RUN_WORK"):
+        run_stack(np.zeros((1, 10**5, 1)), np.zeros((1, 10**5)), np.zeros((1, 10**5)))
+    assert run_queue(np.zeros((0, 2)), np.zeros(0), np.zeros(0)).shape == (0, 2)
+    assert empty_memory(2, batch_shape=(0,)).values.shape == (0, 0, 2)
+    state = empty_memory(2, dtype=np.float32)
+    value = np.ones(2, np.float32)
+    _, read_a = stack_step(state, value, np.float32(0.95), np.float64(0.5))
+    _, read_b = stack_step(state, value, 0.95, 0.5)
+    np.testing.assert_array_equal(read_a, read_b)
+    with pytest.raises(ValueError, match="push = 1e\\+39 overflows float32"):
+        stack_step(state, value, 1e39, 0.0)

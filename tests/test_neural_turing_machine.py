@@ -1,5 +1,6 @@
 """Properties of NTM addressing, read and write, §8.5.2 (Graves, Wayne & Danihelka 2014)."""
 
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -534,24 +535,24 @@ def test_bad_head_parameters_rejected() -> None:
         ({"gate": 1.5}, ValueError, "gate must satisfy 0 ≤ g ≤ 1"),
         ({"gate": -0.1}, ValueError, "gate"),
         ({"sharpening": 0.5}, ValueError, "sharpening must satisfy γ ≥ 1"),
-        ({"shift": np.array([0.5, 0.6, 0.0])}, ValueError, "shift must be a probability"),
-        ({"shift": np.array([-0.5, 1.5, 0.0])}, ValueError, "shift must be a probability"),
+        ({"shift": np.array([0.5, 0.6, 0.0])}, ValueError, "each row of shift must sum to 1"),
+        ({"shift": np.array([-0.5, 1.5, 0.0])}, ValueError, "shift must be non-negative"),
         ({"shift": np.array([0.5, 0.5])}, ValueError, "odd length"),
-        ({"gate": True}, TypeError, "gate must be a real number"),
+        ({"gate": True}, TypeError, "gate must be a finite float, got bool"),
         ({"key_strength": "1"}, TypeError, "key_strength"),
     ]
     for change, error, message in bad:
         with pytest.raises(error, match=message):
             ntm.address(key, memory, prev, **{**good, **change})
-    with pytest.raises(ValueError, match="previous_weights must be a probability"):
+    with pytest.raises(ValueError, match="each row of previous_weights must sum to 1"):
         ntm.address(key, memory, np.array([0.5, 0.5, 0.5]), **good)
     with pytest.raises(ValueError, match="previous_weights has 2 entries, memory has N = 3"):
         ntm.address(key, memory, np.array([0.5, 0.5]), **good)
     with pytest.raises(ValueError, match="key has 2 features, memory has width D = 3"):
         ntm.content_addressing(np.ones(2), memory, 1.0)
-    with pytest.raises(ValueError, match="erase must have every entry in \\[0, 1\\]"):
+    with pytest.raises(ValueError, match="erase must lie in \\[0, 1\\]"):
         ntm.write(memory, prev, np.array([0.5, 1.5, 0.0]), np.ones(3))
-    with pytest.raises(ValueError, match="weights must have every entry in \\[0, 1\\]"):
+    with pytest.raises(ValueError, match="weights must lie in \\[0, 1\\]"):
         ntm.write(memory, np.array([2.0, 0.0, 0.0]), np.ones(3), np.ones(3))
     with pytest.raises(ValueError, match="add has 2 features, memory has width D = 3"):
         ntm.write(memory, prev, np.ones(3), np.ones(2))
@@ -563,7 +564,7 @@ def test_bad_head_parameters_rejected() -> None:
         ntm.read(np.zeros((0, 3)), np.zeros(0))
     with pytest.raises(ValueError, match="gate has shape \\(3,\\), which does not broadcast"):
         ntm.interpolate(np.full((2, 3), 1 / 3), np.full((2, 3), 1 / 3), np.full(3, 0.5))
-    with pytest.raises(ValueError, match="batch axes of key \\(2,\\) and memory \\(3,\\)"):
+    with pytest.raises(ValueError, match=r"batch axes do not broadcast: key \(2,\), memory \(3,\)"):
         ntm.content_addressing(np.ones((2, 3)), np.ones((3, 4, 3)), 1.0)
     with pytest.raises(ValueError, match="sharpened"):
         ntm.sharpen(np.zeros(3), 2.0)
@@ -610,3 +611,133 @@ def test_ntm_head_inputs_strategy(h: hst.NTMHeadInputs) -> None:
     assert h.memory.dtype == h.key.dtype == h.previous.dtype == h.shift.dtype
     assert h.previous.shape[-1] == h.memory.shape[-2]
     assert h.key.shape[-1] == h.memory.shape[-1]
+
+
+# --- issue 7: check once at the edge, kernels below ------------------------------------------
+
+
+def _step_inputs(dtype: Any = np.float64) -> tuple[Any, ...]:
+    rng = np.random.default_rng(5)
+    memory = rng.normal(size=(6, 4)).astype(dtype)
+    previous = np.full(6, 1 / 6, dtype=dtype)
+
+    def head(seed: int) -> ntm.HeadParameters:
+        g = np.random.default_rng(seed)
+        return ntm.HeadParameters(
+            key=g.normal(size=4).astype(dtype),
+            key_strength=np.asarray(3.0, dtype),
+            gate=np.asarray(0.5, dtype),
+            shift=np.array([0.25, 0.5, 0.25], dtype),
+            sharpening=np.asarray(2.0, dtype),
+            erase=np.full(4, 0.5, dtype),
+            add=g.normal(size=4).astype(dtype),
+        )
+
+    return memory, previous, previous.copy(), head(1), head(2)
+
+
+def test_ntm_step_validates_the_memory_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 7: one NTM step checks the memory once (it used to be scanned eight times:
+    two addressings with their content, read and write each re-checking it); every other
+    call into ``impl._validation`` is about a different argument."""
+    import impl._validation as validation
+
+    memory, *rest = _step_inputs()
+    seen: list[str] = []
+    for name, function in list(vars(validation).items()):
+        if callable(function) and not name.startswith("_") and not isinstance(function, type):
+
+            def counting(*args: Any, _f: Any = function, _n: str = name, **kwargs: Any) -> Any:
+                if any(a is memory for a in (*args, *kwargs.values())):
+                    seen.append(_n)
+                return _f(*args, **kwargs)
+
+            monkeypatch.setattr(validation, name, counting)
+    result = ntm.ntm_step(memory, *rest)
+    assert seen == ["float_array"], f"the memory went through {seen}"
+    assert result.memory.shape == memory.shape
+
+
+def test_ntm_containers_and_results_are_read_only() -> None:
+    """Issue 7, class 1: in-place edits of a head, a controller or a result raise; replace
+    re-checks."""
+    memory, previous, _, head, _ = _step_inputs()
+    with pytest.raises(ValueError, match="read-only"):
+        head.gate[...] = 2.0  # would make g > 1 unseen
+    with pytest.raises(ValueError, match=r"gate must satisfy 0 ≤ g ≤ 1"):
+        replace(head, gate=np.asarray(2.0))
+    controller = ntm.FeedForwardController.initialize(
+        np.random.default_rng(0), input_size=2, memory_width=4
+    )
+    with pytest.raises(ValueError, match="read-only"):
+        controller.W[0, 0] = np.nan
+    step = ntm.ntm_step(memory, previous, previous, head, head)
+    with pytest.raises(ValueError, match="read-only"):
+        step.memory[0, 0] = 0.0
+
+
+def test_ntm_scalars_checked_in_the_memory_dtype() -> None:
+    """Issue 7, classes 2 and 7: β = 1e39 overflows float32 and β = 1e-50 rounds to 0 there
+    (both named); NumPy scalars are accepted like Python floats."""
+    key = np.ones(3, np.float32)
+    memory = np.eye(3, dtype=np.float32)
+    with pytest.raises(ValueError, match="key_strength = 1e\\+39 overflows float32"):
+        ntm.content_addressing(key, memory, 1e39)
+    with pytest.raises(ValueError, match="key_strength must satisfy β > 0"):
+        ntm.content_addressing(key, memory, 1e-50)
+    assert_close(
+        ntm.content_addressing(key, memory, np.float32(2.0)),
+        ntm.content_addressing(key, memory, 2.0),
+    )
+
+
+def test_sharpen_any_finite_gamma_gives_a_distribution() -> None:
+    """Issue 7, class 3: γ up to the dtype's maximum concentrates on the largest entries
+    instead of underflowing every γ·log w to −inf (an all-zero row)."""
+    # every log w < −1, so γ·log w overflows to −inf for all entries unless shifted first
+    w = np.array([0.2, 0.3, 0.25, 0.25], np.float32)
+    top = float(np.finfo(np.float32).max)
+    np.testing.assert_array_equal(ntm.sharpen(w, top), [0.0, 1.0, 0.0, 0.0])  # exact one-hot
+    tie = np.array([0.3, 0.3, 0.2, 0.2])
+    np.testing.assert_array_equal(
+        ntm.sharpen(tie, float(np.finfo(np.float64).max)), [0.5, 0.5, 0.0, 0.0]
+    )
+
+
+def test_long_shift_folds_onto_the_slots(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Offsets are taken mod N: a shift of length 2R + 1 > N equals its folded form
+    (summed probabilities of offsets with the same residue), and runs min(S, N) rolls
+    (issue 7, class 6: a long shift vector must not loop S times)."""
+    rolls: list[int] = []
+    real_roll = np.roll
+
+    def counted_roll(*args: Any, **kwargs: Any) -> Any:
+        rolls.append(1)
+        return real_roll(*args, **kwargs)
+
+    monkeypatch.setattr(np, "roll", counted_roll)
+    ntm.circular_shift(np.full(4, 0.25), np.full(2001, 1 / 2001))
+    assert len(rolls) == 4
+    rng = np.random.default_rng(3)
+    w = rng.dirichlet(np.ones(4))
+    s = rng.dirichlet(np.ones(11))  # offsets −5..5 on N = 4 slots
+    folded = np.zeros(7)  # offsets −3..3; residues r mod 4 → offset r ∈ {0, 1, 2, 3}
+    for offset, p in zip(range(-5, 6), s, strict=True):
+        folded[3 + offset % 4] += p
+    assert_close(ntm.circular_shift(w, s), ntm.circular_shift(w, folded))
+
+
+def test_ntm_zero_size_and_overflow_are_named() -> None:
+    """Issue 7, classes 3 and 4: N = 0 or D = 0 memories and overflowing writes/reads are
+    named errors; a batch of 0 gives empty results."""
+    with pytest.raises(ValueError, match="memory must have N ≥ 1 slots"):
+        ntm.read(np.zeros((0, 3)), np.zeros(0))
+    with pytest.raises(ValueError, match="memory must have N ≥ 1 slots of width D ≥ 1"):
+        ntm.content_addressing(np.zeros(0), np.zeros((3, 0)), 1.0)
+    top = np.finfo(np.float64).max
+    with pytest.raises(ValueError, match="memory and add is too large"):
+        ntm.write(np.full((2, 2), top), np.array([1.0, 0.0]), np.zeros(2), np.full(2, top))
+    with pytest.raises(ValueError, match="memory and weights is too large"):
+        ntm.read(np.full((2, 2), top), np.array([2.0, 2.0]))
+    empty = ntm.content_addressing(np.ones((0, 3)), np.ones((0, 2, 3)), 1.0)
+    assert empty.shape == (0, 2)

@@ -348,15 +348,15 @@ def test_pointer_network_rejects_bad_input() -> None:
         pn.greedy_decode(np.zeros((0, 2)), params, 0)
     with pytest.raises(ValueError, match="takes one example"):
         pn.beam_search_decode(rng.normal(size=(2, 3, 2)), params, 2, beam_width=2)
-    with pytest.raises(ValueError, match="beam_width must be positive"):
+    with pytest.raises(ValueError, match="beam_width must be at least 1"):
         pn.beam_search_decode(x, params, 2, beam_width=0)
-    with pytest.raises(ValueError, match="output_length must be ≥ 0"):
+    with pytest.raises(ValueError, match="output_length must be at least 0"):
         pn.greedy_decode(x, params, -1)
     with pytest.raises(ValueError, match="do not broadcast"):
         pn.sequence_log_probability(
             rng.normal(size=(2, 3, 2)), np.zeros((3, 1), dtype=np.intp), params
         )
-    with pytest.raises(TypeError, match="params must be PointerNetworkParameters"):
+    with pytest.raises(TypeError, match="params must be a PointerNetworkParameters"):
         pn.greedy_decode(x, params.encoder, 2)  # type: ignore[arg-type]  # deliberately wrong
     with pytest.raises(ValueError, match="start must have shape"):
         pn.PointerNetworkParameters(params.encoder, params.decoder, params.attention, np.zeros(3))

@@ -284,7 +284,7 @@ def test_cells_reject_bad_input() -> None:
     x, h = np.zeros(3), np.zeros(2)
     with pytest.raises(ValueError, match="x has 4 features, the cell expects n = 3"):
         cells.lstm_cell(np.zeros(4), (h, h), lstm)
-    with pytest.raises(ValueError, match="c has 3 features, the cell expects m = 2"):
+    with pytest.raises(ValueError, match=r"state\[1\] has 3 features, the cell expects m = 2"):
         cells.lstm_cell(x, (h, np.zeros(3)), lstm)
     with pytest.raises(TypeError, match="share one float dtype"):
         cells.gru_cell(x, h.astype(np.float32), gru)
@@ -292,7 +292,7 @@ def test_cells_reject_bad_input() -> None:
         cells.gru_cell(x.astype(np.float32), h.astype(np.float32), gru)
     with pytest.raises(TypeError, match="state must be a tuple"):
         cells.lstm_cell(x, h, lstm)  # type: ignore[arg-type]  # deliberately wrong
-    with pytest.raises(TypeError, match="params must be GRUParameters"):
+    with pytest.raises(TypeError, match="params must be a GRUParameters"):
         cells.gru_cell(x, h, lstm)  # type: ignore[arg-type]  # deliberately wrong
     with pytest.raises(ValueError, match="batch axes"):
         cells.lstm_cell(np.zeros((2, 3)), (np.zeros((3, 2)), np.zeros((3, 2))), lstm)

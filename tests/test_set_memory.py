@@ -195,15 +195,27 @@ def test_set_memory_bad_input_is_rejected() -> None:
         set_memory_write(memory, np.ones(2, dtype=np.float32), np.ones(3, dtype=np.float32))
     with pytest.raises(TypeError, match="memory must be a SetMemory"):
         set_memory_read("memory", np.ones((1, 2)))  # type: ignore[arg-type]  # deliberate misuse
-    with pytest.raises(ValueError, match="capacity must be positive"):
+    with pytest.raises(ValueError, match="capacity must be at least 1"):
         empty_set_memory(0, 2, 2)
     with pytest.raises(ValueError, match="bandwidth must be finite and positive"):
         set_memory_contains(memory, np.ones((1, 2)), bandwidth=0.0)
-    mismatched = SetMemory(np.ones((2, 2)), np.ones((3, 3)), np.ones(2, dtype=bool))
+    # Issue 7: a hand-built memory is checked where it is built, and stays read-only.
     with pytest.raises(ValueError, match="must agree"):
-        set_memory_read(mismatched, np.ones((1, 2)))
-    not_bool = SetMemory(np.ones((2, 2)), np.ones((2, 3)), np.ones(2))  # type: ignore[arg-type]  # deliberate misuse
+        SetMemory(np.ones((2, 2)), np.ones((3, 3)), np.ones(2, dtype=bool))
     with pytest.raises(TypeError, match="occupied must be a numpy bool array"):
-        set_memory_read(not_bool, np.ones((1, 2)))
+        SetMemory(np.ones((2, 2)), np.ones((2, 3)), np.ones(2))  # type: ignore[arg-type]  # deliberate misuse
+    with pytest.raises(ValueError, match="read-only"):
+        memory.keys[0, 0] = np.nan
+    # Class 2: a bandwidth that underflows float32, or whose square would underflow in
+    # float64 (1e-200), no longer gives NaN: refused, resp. a similarity in [0, 1].
+    with pytest.raises(ValueError, match="bandwidth"):
+        set_memory_contains(
+            empty_set_memory(2, 2, 3, dtype=np.float32),
+            np.ones((1, 2), np.float32),
+            bandwidth=1e-50,
+        )
+    full = set_memory_from_items(np.array([[0.0, 0.0], [1e300, -1e300]]), np.ones((2, 3)))
+    near = set_memory_contains(full, np.array([[1e-200, 0.0], [-1e300, 1e300]]), bandwidth=1e-200)
+    np.testing.assert_array_equal(near, [np.exp(-1.0), 0.0])  # exact: ‖q − k‖/h = 1, resp. huge
     with pytest.raises(ValueError, match="at least one slot"):
         set_memory_from_items(np.ones((0, 2)), np.ones((0, 3)))

@@ -190,8 +190,19 @@ def test_tree_extremes_and_bad_input() -> None:
     with pytest.raises(TypeError, match="share one float dtype"):
         build_tree_memory(np.ones((4, 2)), np.ones((4, 2), dtype=np.float32))
     small = build_tree_memory(np.ones((4, 2)), np.ones((4, 3)), branching=2)
-    with pytest.raises(ValueError, match=r"leaf must be in 0\.\.3"):
+    with pytest.raises(ValueError, match=r"leaf must be in \[0, 4\)"):
         tree_write(small, 4, np.ones(2), np.ones(3))
+    with pytest.raises(TypeError, match="leaf must be an int index"):
+        tree_write(small, 1.0, np.ones(2), np.ones(3))  # type: ignore[arg-type]  # issue 7: no int()
+    # Issue 7: a hand-built tree is checked where it is built and stays read-only.
+    with pytest.raises(ValueError, match=r"keys\[1\] must have shape"):
+        TreeMemory(keys=(np.ones((1, 2)), np.ones((3, 2))), values=np.ones((2, 3)), branching=2)
+    with pytest.raises(ValueError, match="read-only"):
+        small.values[0, 0] = np.nan
+    # Class 3: summaries of keys near the dtype's maximum do not overflow to inf.
+    top = np.finfo(np.float64).max
+    huge = build_tree_memory(np.full((2, 1), top), np.ones((2, 1)), branching=2)
+    assert huge.keys[0][0, 0] == top
     with pytest.raises(ValueError, match="query has 3 features"):
         tree_read(small, np.ones((1, 3)))
     with pytest.raises(TypeError, match="memory must be a TreeMemory"):
