@@ -28,10 +28,27 @@ that row is exactly 0 (no NaN).
 Broadcast batch axes are summed back to each input's own shape (the gradient
 of a broadcast is a sum). Every public function checks and names its
 arguments once, then calls the private kernels (``_name``), which trust them.
+
+Edges (issue 7), for every public function here:
+
+* arrays must be float32/float64 ndarrays of one dtype, without NaN and
+  without zero-size axes (a ValueError naming the argument); ``−inf`` is
+  allowed only where it means "masked" (logits, a float mask, and the
+  log-sum-exp of a fully masked row);
+* finite inputs of any size give finite results (the softmax is max-shifted,
+  so huge logits saturate), or a ValueError naming the arguments whose
+  product overflowed the dtype (scores s·QKᵀ, the output P V, or a gradient);
+* ``scale`` is a positive real that is a normal number in the inputs' dtype
+  (as ``impl.attention``); ``is_causal``/``enable_gqa`` are bools (NumPy's
+  ``bool_`` accepted);
+* the stored ``logsumexp``/``output`` given to the VJP are checked against the
+  scores (each row of exp(S − lse) must sum to 1, and |O| must not exceed
+  max |V|), so a stale or mismatched one is a ValueError, not wrong gradients;
+* result records hold read-only arrays.
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -42,6 +59,21 @@ from impl.multihead import TransformerAttentionParameters
 from impl.scores import AdditiveScoreParameters, BilinearScoreParameters
 
 # --------------------------------------------------------------------------- kernels
+
+
+class _OverflowError(ArithmeticError):
+    """An intermediate of a kernel overflowed; the public caller re-raises it naming arguments."""
+
+
+def _overflow_error(names: str, dtype: Any) -> ValueError:
+    return ValueError(
+        f"{names} are too large: an intermediate (scores, output or a gradient) overflowed "
+        f"{np.dtype(dtype)}; keep the products of their magnitudes within the dtype's range"
+    )
+
+
+def _all_finite(*arrays: FloatArray | None) -> bool:
+    return all(a is None or bool(np.isfinite(a).all()) for a in arrays)
 
 
 def _unbroadcast(grad: FloatArray, shape: tuple[int, ...]) -> FloatArray:
@@ -122,9 +154,14 @@ def _sum_heads(grad: FloatArray, groups: int) -> FloatArray:
 def _scores(inputs: _AttentionInputs) -> FloatArray:
     """S = s·QKᵀ (+ M for a float mask), the pre-softmax logits."""
     q, k = inputs.q, inputs.k
-    scores: FloatArray = (q @ np.swapaxes(k, -1, -2)) * np.asarray(inputs.scale, dtype=q.dtype)
-    if inputs.additive is not None:
-        scores = (scores + inputs.additive).astype(q.dtype)
+    with np.errstate(over="ignore", invalid="ignore"):
+        scores: FloatArray = (q @ np.swapaxes(k, -1, -2)) * np.asarray(inputs.scale, dtype=q.dtype)
+        if not np.isfinite(scores).all():
+            raise _OverflowError
+        if inputs.additive is not None:
+            scores = (scores + inputs.additive).astype(q.dtype)
+            if np.isnan(scores).any() or np.isposinf(scores).any():
+                raise _OverflowError
     return scores
 
 
@@ -133,7 +170,10 @@ def _sdpa_forward(inputs: _AttentionInputs) -> tuple[FloatArray, FloatArray, Flo
     scores = _scores(inputs)
     valid = inputs.valid & np.isfinite(scores)
     alpha, lse = _softmax_weights(scores, valid)
-    output: FloatArray = alpha @ inputs.v
+    with np.errstate(over="ignore", invalid="ignore"):
+        output: FloatArray = alpha @ inputs.v
+    if not np.isfinite(output).all():
+        raise _OverflowError
     return output, alpha, lse
 
 
@@ -177,7 +217,7 @@ def _sdpa_backward(
 
 
 def _checked_logits(logits: object, mask: object) -> tuple[FloatArray, BoolArray]:
-    x = check.float_array(logits, "logits", min_ndim=1, allow_inf=True)
+    x = check.float_array(logits, "logits", min_ndim=1, allow_inf=True, nonempty=True)
     if np.isposinf(x).any():
         raise ValueError("logits contains +inf; softmax is undefined there (use a finite logit)")
     valid: BoolArray = np.isfinite(x)
@@ -186,12 +226,29 @@ def _checked_logits(logits: object, mask: object) -> tuple[FloatArray, BoolArray
     return x, valid
 
 
-def _checked_upstream(grad: object, name: str, shape: tuple[int, ...], dtype: Any) -> FloatArray:
-    g = check.float_array(grad, name)
+def _checked_upstream(
+    grad: object,
+    name: str,
+    shape: tuple[int, ...],
+    dtype: Any,
+    inputs: str,
+    *,
+    allow_inf: bool = False,
+) -> FloatArray:
+    """An upstream gradient (or stored forward result) ``name`` of ``shape`` and ``dtype``.
+
+    ``inputs`` names the forward arguments that fix the shape and dtype (for the error).
+    """
+    g = check.float_array(grad, name, allow_inf=allow_inf)
     if g.dtype != dtype:
-        raise TypeError(f"{name} has dtype {g.dtype}, the forward inputs have {dtype}")
+        raise TypeError(
+            f"{name} has dtype {g.dtype}, {inputs} have {np.dtype(dtype)} (mixing float32 and "
+            "float64 is a TypeError)"
+        )
     if g.shape != shape:
-        raise ValueError(f"{name} has shape {g.shape}, the forward output has shape {shape}")
+        raise ValueError(
+            f"{name} has shape {g.shape}, but {inputs} give the forward output shape {shape}"
+        )
     return g
 
 
@@ -204,19 +261,15 @@ def _check_attention(
     is_causal: object,
     enable_gqa: object,
 ) -> _AttentionInputs:
-    q = check.float_array(query, "query", min_ndim=2)
-    k = check.float_array(key, "key", min_ndim=2)
-    v = check.float_array(value, "value", min_ndim=2)
+    q = check.float_array(query, "query", min_ndim=2, nonempty=True)
+    k = check.float_array(key, "key", min_ndim=2, nonempty=True)
+    v = check.float_array(value, "value", min_ndim=2, nonempty=True)
     check.same_dtype(query=q, key=k, value=v)
     check.feature_match("key", k, "query", q)
     if k.shape[-2] != v.shape[-2]:
         raise ValueError(f"key has {k.shape[-2]} vectors, value has {v.shape[-2]}")
-    if k.shape[-2] == 0:
-        raise ValueError(f"key must hold at least one vector (S ≥ 1), got shape {k.shape}")
-    if not isinstance(is_causal, bool):
-        raise TypeError(f"is_causal must be a bool, got {type(is_causal).__name__}")
-    if not isinstance(enable_gqa, bool):
-        raise TypeError(f"enable_gqa must be a bool, got {type(enable_gqa).__name__}")
+    is_causal = check.boolean(is_causal, "is_causal")
+    enable_gqa = check.boolean(enable_gqa, "enable_gqa")
     if mask is not None and is_causal:
         raise ValueError("give either mask or is_causal=True, not both (as in PyTorch)")
     groups = 1
@@ -234,7 +287,11 @@ def _check_attention(
     k_rep, v_rep = _repeat_heads(k, groups), _repeat_heads(v, groups)
     batch = check.batch_broadcast(query=q, key=k_rep, value=v_rep)
     score_shape = (*batch, q.shape[-2], k.shape[-2])
-    factor = 1.0 / math.sqrt(q.shape[-1]) if scale is None else check.finite_float(scale, "scale")
+    factor = (
+        1.0 / math.sqrt(q.shape[-1])
+        if scale is None
+        else check.positive_real_in_dtype(scale, "scale", q.dtype)
+    )
     valid: BoolArray = np.ones(score_shape, dtype=np.bool_)
     additive: FloatArray | None = None
     if is_causal:
@@ -245,7 +302,7 @@ def _check_attention(
         if mask.dtype == np.bool_:
             valid = np.broadcast_to(check.bool_mask(mask, "mask", score_shape), score_shape)
         else:
-            additive = check.float_array(mask, "mask", allow_inf=True)
+            additive = check.float_array(mask, "mask", min_ndim=1, allow_inf=True)
             check.same_dtype(query=q, mask=additive)
             if np.isposinf(additive).any():
                 raise ValueError("mask (float, additive) contains +inf")
@@ -261,6 +318,78 @@ def _check_attention(
     return _AttentionInputs(q, k_rep, v_rep, factor, valid, additive, groups, k.shape, v.shape)
 
 
+def _gamma(n: int, dtype: Any) -> float:
+    """Higham's γ_n = nu/(1 − nu) for the unit roundoff u of ``dtype``."""
+    nu = n * float(np.finfo(dtype).eps) / 2
+    return nu / (1 - nu)
+
+
+def _weights_tolerance(p: FloatArray) -> float:
+    """How far a stored row of P may sum from 1: 2γ_{S+2}.
+
+    Each P_n = e_n / Σ e carries a relative error of at most γ_{S+1} (an S-term
+    sum and a division), so Σ_n P_n is within γ_{S+1} + γ_S ≤ 2γ_{S+2} of 1.
+    """
+    return 2 * _gamma(p.shape[-1] + 2, p.dtype)
+
+
+def _checked_recomputation(inputs: _AttentionInputs, lse: FloatArray) -> FloatArray:
+    """P = exp(S − lse), refusing a ``logsumexp`` that does not normalise the scores.
+
+    Each row with an unmasked position must give Σ_n P_n = 1 within 4δ, where
+    δ = γ_{S+3} + γ_{E+3}·(2·max_n A_ln + log S) and A = s|Q||K|ᵀ (+ |M|):
+    the exponent S − lse carries an absolute error of at most γ_{E+2}(A + |lse|)
+    (the E-term dot products, the scaling, the subtraction; any forward that
+    computed lse had the same), and a true lse has |lse| ≤ max_n A_ln + log S;
+    that error becomes exp's relative error, and the S-term sums add γ_{S+3};
+    the factor 4 is a safety margin. A fully masked row must have lse = −inf
+    (its P is 0).
+    """
+    if np.isposinf(lse).any():
+        raise ValueError("logsumexp contains +inf")
+    weights = _recomputed_weights(inputs, lse)
+    scores = _scores(inputs)
+    valid = inputs.valid & np.isfinite(scores)
+    live = valid.any(axis=-1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        magnitude = inputs.scale * (np.abs(inputs.q) @ np.swapaxes(np.abs(inputs.k), -1, -2))
+        if inputs.additive is not None:
+            magnitude = magnitude + np.where(
+                np.isfinite(inputs.additive), np.abs(inputs.additive), 0
+            )
+        memory = inputs.k.shape[-2]
+        reach = 2 * np.max(np.where(valid, magnitude, 0), axis=-1) + math.log(memory)
+        tolerance = 4 * (
+            _gamma(memory + 3, lse.dtype) + _gamma(inputs.q.shape[-1] + 3, lse.dtype) * reach
+        )
+        totals = np.sum(np.where(valid, np.exp(scores - np.where(live, lse, 0)[..., None]), 0), -1)
+    bad = live & ~(np.abs(totals - 1) <= tolerance)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            "logsumexp does not match the scores of query, key, scale and mask: at row "
+            f"{where} exp(S − logsumexp) sums to {float(totals[where])!r}, not 1 (pass the "
+            "log-sum-exp of this forward, scaled_dot_product_attention_forward's second result)"
+        )
+    return weights
+
+
+def _check_stored_output(inputs: _AttentionInputs, output: FloatArray) -> None:
+    """Refuse an ``output`` that no attention over ``value`` can give: |O_le| ≤ max_n |V_ne|.
+
+    O is a convex combination of the rows of V, computed with weights summing
+    to 1 within 2γ_{S+2} and an S-term sum (γ_S); 1 + 4γ_{S+3} covers both
+    with a safety factor of 2 (the bound is checked per batch and column).
+    """
+    largest = np.max(np.abs(inputs.v), axis=-2, keepdims=True)
+    bound = largest * (1 + 4 * _gamma(inputs.v.shape[-2] + 3, output.dtype))
+    if (np.abs(output) > bound).any():
+        raise ValueError(
+            "output has entries larger than any row of value, so it is not this forward's "
+            "output (an attention output is a convex combination of the rows of value)"
+        )
+
+
 # --------------------------------------------------------------------------- public: softmax
 
 
@@ -273,12 +402,17 @@ def softmax_vjp(
     diag(α) − ααᵀ, which is symmetric, so Jᵀḡ = Jḡ).
     Shapes: logits (..., N), grad_output (..., N) -> (..., N), same dtype.
     Masked positions (``mask`` False or logit −inf) get 0; a fully masked row 0.
+    Edges: any finite logits give a finite result (max-shifted softmax); a
+    grad_output so large that ḡ − ⟨α, ḡ⟩ overflows (|ḡ| beyond a quarter of
+    the dtype's maximum) is a ValueError naming it.
     Spec: ``spec.attention_backward.softmax_vjp`` (derived by sympy.diff).
     """
     x, valid = _checked_logits(logits, mask)
-    g = _checked_upstream(grad_output, "grad_output", x.shape, x.dtype)
+    g = _checked_upstream(grad_output, "grad_output", x.shape, x.dtype, "logits")
     alpha, _ = _softmax_weights(x, valid)
-    return _softmax_vjp(alpha, g)
+    with np.errstate(over="ignore", invalid="ignore"):
+        grad = _softmax_vjp(alpha, g)
+    return check.finite_result(grad, "grad_output", "keep |grad_output| within max/4 of the dtype")
 
 
 def log_softmax_vjp(
@@ -290,12 +424,18 @@ def log_softmax_vjp(
     Shapes: logits (..., N), grad_output (..., N) -> (..., N).
     Masked positions have log α = −inf and no influence: their upstream
     entries are ignored and their gradient is 0.
+    Edges: any finite logits give a finite result; a grad_output whose row sum
+    overflows (N·|ḡ| beyond half the dtype's maximum) is a ValueError naming it.
     Spec: ``spec.attention_backward.log_softmax_vjp``.
     """
     x, valid = _checked_logits(logits, mask)
-    g = _checked_upstream(grad_output, "grad_output", x.shape, x.dtype)
+    g = _checked_upstream(grad_output, "grad_output", x.shape, x.dtype, "logits")
     alpha, _ = _softmax_weights(x, valid)
-    return _log_softmax_vjp(alpha, g, valid)
+    with np.errstate(over="ignore", invalid="ignore"):
+        grad = _log_softmax_vjp(alpha, g, valid)
+    return check.finite_result(
+        grad, "grad_output", "keep N·|grad_output| within max/2 of the dtype"
+    )
 
 
 def logsumexp(logits: FloatArray, mask: BoolArray | None = None) -> FloatArray:
@@ -303,7 +443,8 @@ def logsumexp(logits: FloatArray, mask: BoolArray | None = None) -> FloatArray:
 
     Book: §8.2 (the log of the softmax's partition function).
     Shapes: logits (..., N) -> (...,). Computed with the row maximum
-    subtracted, so it never overflows.
+    subtracted, so finite logits of any size give a finite result (a logit
+    of −inf is masked; only a fully masked row gives −inf).
     """
     x, valid = _checked_logits(logits, mask)
     _, lse = _softmax_weights(x, valid)
@@ -315,11 +456,12 @@ def logsumexp_vjp(
 ) -> FloatArray:
     r"""Gradient of ℓ through LSE(s) = log Σ exp(s_n): s̄ = ḡ · softmax(s).
 
-    Shapes: logits (..., N), grad_output (...,) -> (..., N).
+    Shapes: logits (..., N), grad_output (...,) -> (..., N). Finite inputs of
+    any size give a finite result (|s̄| ≤ |ḡ|, as softmax(s) ≤ 1).
     Spec: ``spec.attention_backward.logsumexp_vjp``.
     """
     x, valid = _checked_logits(logits, mask)
-    g = _checked_upstream(grad_output, "grad_output", x.shape[:-1], x.dtype)
+    g = _checked_upstream(grad_output, "grad_output", x.shape[:-1], x.dtype, "logits")
     alpha, _ = _softmax_weights(x, valid)
     grad: FloatArray = g[..., None] * alpha
     return grad
@@ -341,6 +483,9 @@ class AttentionGradients:
     key: FloatArray
     value: FloatArray
     mask: FloatArray | None = None
+
+    def __post_init__(self) -> None:
+        check.seal(self)  # fresh arrays of the VJP kernels, made read-only
 
 
 def scaled_dot_product_attention_forward(
@@ -364,7 +509,10 @@ def scaled_dot_product_attention_forward(
     output 0 and log-sum-exp −inf.
     """
     inputs = _check_attention(query, key, value, mask, scale, is_causal, enable_gqa)
-    output, _, lse = _sdpa_forward(inputs)
+    try:
+        output, _, lse = _sdpa_forward(inputs)
+    except _OverflowError:
+        raise _overflow_error("query, key, value, scale and mask", inputs.q.dtype) from None
     return output, lse
 
 
@@ -404,30 +552,37 @@ def scaled_dot_product_attention_vjp(
     q = inputs.q
     batch = np.broadcast_shapes(q.shape[:-2], inputs.k.shape[:-2], inputs.v.shape[:-2])
     out_shape = (*batch, q.shape[-2], inputs.v.shape[-1])
-    g = _checked_upstream(grad_output, "grad_output", out_shape, q.dtype)
+    forward = "query, key and value"
+    g = _checked_upstream(grad_output, "grad_output", out_shape, q.dtype, forward)
     score_shape = (*batch, q.shape[-2], inputs.k.shape[-2])
     if weights is not None and logsumexp is not None:
         raise ValueError("give weights or logsumexp, not both")
     if output is not None and logsumexp is None:
         raise ValueError("output is used only with logsumexp (the recomputation path)")
+    names = "query, key, value, grad_output, scale and mask"
     stored_output: FloatArray | None = None
-    if weights is not None:
-        p = _checked_upstream(weights, "weights", score_shape, q.dtype)
-    elif logsumexp is not None:
-        lse = check.float_array(logsumexp, "logsumexp", allow_inf=True)
-        if lse.dtype != q.dtype or lse.shape != score_shape[:-1]:
-            raise ValueError(
-                f"logsumexp must have shape {score_shape[:-1]} and dtype {q.dtype}, "
-                f"got {lse.shape} {lse.dtype}"
+    try:
+        if weights is not None:
+            p = _checked_upstream(weights, "weights", score_shape, q.dtype, forward)
+            check.distribution(p, "weights", allow_zero_rows=True, tolerance=_weights_tolerance(p))
+            names = "query, key, value, grad_output, scale and weights"
+        elif logsumexp is not None:
+            lse = _checked_upstream(
+                logsumexp, "logsumexp", score_shape[:-1], q.dtype, forward, allow_inf=True
             )
-        if np.isposinf(lse).any():
-            raise ValueError("logsumexp contains +inf")
-        p = _recomputed_weights(inputs, lse)
-        if output is not None:
-            stored_output = _checked_upstream(output, "output", out_shape, q.dtype)
-    else:
-        _, p, _ = _sdpa_forward(inputs)
-    d_q, d_k, d_v, d_s = _sdpa_backward(inputs, p, g, stored_output)
+            p = _checked_recomputation(inputs, lse)
+            if output is not None:
+                stored_output = _checked_upstream(output, "output", out_shape, q.dtype, forward)
+                _check_stored_output(inputs, stored_output)
+            names = "query, key, value, grad_output, scale, mask and logsumexp"
+        else:
+            _, p, _ = _sdpa_forward(inputs)
+    except _OverflowError:
+        raise _overflow_error("query, key, value, scale and mask", q.dtype) from None
+    with np.errstate(over="ignore", invalid="ignore"):
+        d_q, d_k, d_v, d_s = _sdpa_backward(inputs, p, g, stored_output)
+    if not _all_finite(d_q, d_k, d_v, d_s):
+        raise _overflow_error(names, q.dtype)
     d_mask = None if inputs.additive is None else _unbroadcast(d_s, inputs.additive.shape)
     return AttentionGradients(
         query=_unbroadcast(d_q, q.shape),
@@ -441,12 +596,16 @@ def scaled_dot_product_attention_vjp(
 
 
 def _score_inputs(query: object, keys: object, grad_scores: object) -> tuple[FloatArray, ...]:
-    q = check.float_array(query, "query", min_ndim=2)
-    k = check.float_array(keys, "keys", min_ndim=2)
+    q = check.float_array(query, "query", min_ndim=2, nonempty=True)
+    k = check.float_array(keys, "keys", min_ndim=2, nonempty=True)
     check.same_dtype(query=q, keys=k)
     batch = check.batch_broadcast(query=q, keys=k)
-    g = _checked_upstream(grad_scores, "grad_scores", (*batch, q.shape[-2], k.shape[-2]), q.dtype)
+    shape = (*batch, q.shape[-2], k.shape[-2])
+    g = _checked_upstream(grad_scores, "grad_scores", shape, q.dtype, "query and keys")
     return q, k, g
+
+
+_SCORE_NAMES = "query, keys, parameters and grad_scores"
 
 
 @dataclass(frozen=True)
@@ -458,6 +617,9 @@ class AdditiveScoreGradients:
     W: FloatArray
     U: FloatArray
     v: FloatArray
+
+    def __post_init__(self) -> None:
+        check.seal(self)  # fresh arrays of the VJP kernels, made read-only
 
 
 def additive_score_vjp(
@@ -482,19 +644,25 @@ def additive_score_vjp(
             f"keys/query have {k.shape[-1]}/{q.shape[-1]} features, W/U expect "
             f"{p.W.shape[1]}/{p.U.shape[1]}"
         )
-    hidden: FloatArray = np.tanh((k @ p.W.T)[..., None, :, :] + (q @ p.U.T)[..., :, None, :])
-    d_pre: FloatArray = g[..., None] * p.v * (1 - hidden * hidden)  # (..., L, N, D_a)
-    d_q: FloatArray = d_pre.sum(axis=-2) @ p.U
-    d_k: FloatArray = d_pre.sum(axis=-3) @ p.W
-    batch = d_pre.shape[:-3]
-    flat = d_pre.reshape(-1, *d_pre.shape[-3:])  # (B, L, N, D_a), batch axes flattened
-    keys_flat = np.broadcast_to(k, (*batch, *k.shape[-2:])).reshape(-1, *k.shape[-2:])
-    queries_flat = np.broadcast_to(q, (*batch, *q.shape[-2:])).reshape(-1, *q.shape[-2:])
-    d_w: FloatArray = np.einsum("blna,bnd->ad", flat, keys_flat)  # W̄ = Σ Ā k_nᵀ
-    d_u: FloatArray = np.einsum("blna,bld->ad", flat, queries_flat)  # Ū = Σ Ā q_lᵀ
-    d_v: FloatArray = np.einsum(
-        "bln,blna->a", g.reshape(-1, *g.shape[-2:]), hidden.reshape(flat.shape)
-    )
+    with np.errstate(over="ignore", invalid="ignore"):
+        pre = (k @ p.W.T)[..., None, :, :] + (q @ p.U.T)[..., :, None, :]
+        if np.isnan(pre).any():  # inf − inf: the pre-activation itself overflowed
+            raise _overflow_error(_SCORE_NAMES, q.dtype)
+        hidden: FloatArray = np.tanh(pre)  # ±inf saturates to ±1 (the stable evaluation)
+        d_pre: FloatArray = g[..., None] * p.v * (1 - hidden * hidden)  # (..., L, N, D_a)
+        d_q: FloatArray = d_pre.sum(axis=-2) @ p.U
+        d_k: FloatArray = d_pre.sum(axis=-3) @ p.W
+        batch = d_pre.shape[:-3]
+        flat = d_pre.reshape(-1, *d_pre.shape[-3:])  # (B, L, N, D_a), batch axes flattened
+        keys_flat = np.broadcast_to(k, (*batch, *k.shape[-2:])).reshape(-1, *k.shape[-2:])
+        queries_flat = np.broadcast_to(q, (*batch, *q.shape[-2:])).reshape(-1, *q.shape[-2:])
+        d_w: FloatArray = np.einsum("blna,bnd->ad", flat, keys_flat)  # W̄ = Σ Ā k_nᵀ
+        d_u: FloatArray = np.einsum("blna,bld->ad", flat, queries_flat)  # Ū = Σ Ā q_lᵀ
+        d_v: FloatArray = np.einsum(
+            "bln,blna->a", g.reshape(-1, *g.shape[-2:]), hidden.reshape(flat.shape)
+        )
+    if not _all_finite(d_q, d_k, d_w, d_u, d_v):
+        raise _overflow_error(_SCORE_NAMES, q.dtype)
     return AdditiveScoreGradients(
         query=_unbroadcast(d_q, q.shape),
         keys=_unbroadcast(d_k, k.shape),
@@ -511,6 +679,9 @@ class BilinearScoreGradients:
     query: FloatArray
     keys: FloatArray
     W: FloatArray
+
+    def __post_init__(self) -> None:
+        check.seal(self)  # fresh arrays of the VJP kernels, made read-only
 
 
 def bilinear_score_vjp(
@@ -529,10 +700,13 @@ def bilinear_score_vjp(
     check.same_dtype(query=q, W=p.W)
     if k.shape[-1] != p.W.shape[0] or q.shape[-1] != p.W.shape[1]:
         raise ValueError(f"keys/query have {k.shape[-1]}/{q.shape[-1]} features, W is {p.W.shape}")
-    d_q: FloatArray = g @ k @ p.W  # q̄_l = Σ_n s̄_ln Wᵀ k_n, in rows
-    d_k: FloatArray = np.swapaxes(g, -1, -2) @ q @ p.W.T  # k̄_n = Σ_l s̄_ln W q_l
-    d_w_batched: FloatArray = np.swapaxes(k, -1, -2) @ np.swapaxes(g, -1, -2) @ q
-    d_w: FloatArray = d_w_batched.reshape(-1, *p.W.shape).sum(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        d_q: FloatArray = g @ k @ p.W  # q̄_l = Σ_n s̄_ln Wᵀ k_n, in rows
+        d_k: FloatArray = np.swapaxes(g, -1, -2) @ q @ p.W.T  # k̄_n = Σ_l s̄_ln W q_l
+        d_w_batched: FloatArray = np.swapaxes(k, -1, -2) @ np.swapaxes(g, -1, -2) @ q
+        d_w: FloatArray = d_w_batched.reshape(-1, *p.W.shape).sum(axis=0)
+    if not _all_finite(d_q, d_k, d_w):
+        raise _overflow_error(_SCORE_NAMES, q.dtype)
     return BilinearScoreGradients(
         query=_unbroadcast(d_q, q.shape),
         keys=_unbroadcast(d_k, k.shape),
@@ -562,6 +736,9 @@ class MultiHeadGradients:
     b_k: FloatArray
     b_v: FloatArray
     b_o: FloatArray
+
+    def __post_init__(self) -> None:
+        check.seal(self)  # fresh arrays of the VJP kernels, made read-only
 
     def torch_layout(self) -> dict[str, FloatArray]:
         """The parameter gradients named and shaped as ``nn.MultiheadAttention``'s.
@@ -622,10 +799,11 @@ def multi_head_attention_vjp(
     Spec: ``spec.attention_backward.multi_head_vjp``.
     """
     p = check.instance(parameters, TransformerAttentionParameters, "parameters")
-    q = check.float_array(query, "query", min_ndim=2)
-    k = check.float_array(key, "key", min_ndim=2)
-    v = check.float_array(value, "value", min_ndim=2)
-    dtype = check.same_dtype(query=q, key=k, value=v, W_q=p.W_q)
+    q = check.float_array(query, "query", min_ndim=2, nonempty=True)
+    k = check.float_array(key, "key", min_ndim=2, nonempty=True)
+    v = check.float_array(value, "value", min_ndim=2, nonempty=True)
+    causal = check.boolean(is_causal, "is_causal")
+    dtype = check.same_dtype(query=q, key=k, value=v, parameters=p.W_q)
     if q.ndim != k.ndim or k.ndim != v.ndim or q.shape[:-2] != k.shape[:-2] != v.shape[:-2]:
         raise ValueError(
             f"query, key, value must share their batch axes, got {q.shape}, {k.shape}, {v.shape}"
@@ -637,26 +815,32 @@ def multi_head_attention_vjp(
             )
     if k.shape[-2] != v.shape[-2]:
         raise ValueError(f"key has {k.shape[-2]} vectors, value has {v.shape[-2]}")
-    if mask is not None and is_causal:
+    if mask is not None and causal:
         raise ValueError("give either mask or is_causal=True, not both")
     h = p.num_heads
     length, memory = q.shape[-2], k.shape[-2]
-    g = _checked_upstream(grad_output, "grad_output", (*q.shape[:-1], p.W_o.shape[1]), dtype)
+    g = _checked_upstream(
+        grad_output, "grad_output", (*q.shape[:-1], p.W_o.shape[1]), dtype, "query and parameters"
+    )
     b_q = _zero_bias(p.b_q, p.W_q.shape[1], dtype)
     b_k = _zero_bias(p.b_k, p.W_k.shape[1], dtype)
     b_v = _zero_bias(p.b_v, p.W_v.shape[1], dtype)
     score_shape = (*q.shape[:-2], h, length, memory)
     valid: BoolArray = np.ones(score_shape, dtype=np.bool_)
-    if is_causal:
+    if causal:
         valid = valid & np.tri(length, memory, k=0, dtype=np.bool_)
     if mask is not None:
         valid = valid & check.bool_mask(mask, "mask", score_shape)
     if key_padding_mask is not None:
         padding = check.bool_mask(key_padding_mask, "key_padding_mask", (*k.shape[:-2], memory))
         valid = valid & padding[..., None, None, :]
-    qp: FloatArray = q @ p.W_q + b_q
-    kp: FloatArray = k @ p.W_k + b_k
-    vp: FloatArray = v @ p.W_v + b_v
+    names = "query, key, value, parameters and grad_output"
+    with np.errstate(over="ignore", invalid="ignore"):
+        qp: FloatArray = q @ p.W_q + b_q
+        kp: FloatArray = k @ p.W_k + b_k
+        vp: FloatArray = v @ p.W_v + b_v
+    if not _all_finite(qp, kp, vp):
+        raise _overflow_error("query, key, value and parameters", dtype)
     inputs = _AttentionInputs(
         _split_heads(qp, h),
         _split_heads(kp, h),
@@ -668,23 +852,30 @@ def multi_head_attention_vjp(
         kp.shape,
         vp.shape,
     )
-    attended, weights, _ = _sdpa_forward(inputs)
+    try:
+        attended, weights, _ = _sdpa_forward(inputs)
+    except _OverflowError:
+        raise _overflow_error("query, key, value and parameters", dtype) from None
     concatenated = _merge_heads(attended)
-    d_w_o = _matmul_grad(concatenated, g)  # W̄_o = Cᵀ dO
-    d_b_o: FloatArray = g.reshape(-1, g.shape[-1]).sum(axis=0)
-    d_concat: FloatArray = g @ p.W_o.T
-    d_qh, d_kh, d_vh, _ = _sdpa_backward(inputs, weights, _split_heads(d_concat, h), None)
-    d_qp, d_kp, d_vp = _merge_heads(d_qh), _merge_heads(d_kh), _merge_heads(d_vh)
-    return MultiHeadGradients(
-        query=(d_qp @ p.W_q.T).astype(dtype),
-        key=(d_kp @ p.W_k.T).astype(dtype),
-        value=(d_vp @ p.W_v.T).astype(dtype),
-        W_q=_matmul_grad(q, d_qp),
-        W_k=_matmul_grad(k, d_kp),
-        W_v=_matmul_grad(v, d_vp),
-        W_o=d_w_o,
-        b_q=d_qp.reshape(-1, d_qp.shape[-1]).sum(axis=0),
-        b_k=d_kp.reshape(-1, d_kp.shape[-1]).sum(axis=0),
-        b_v=d_vp.reshape(-1, d_vp.shape[-1]).sum(axis=0),
-        b_o=d_b_o,
-    )
+    with np.errstate(over="ignore", invalid="ignore"):
+        d_w_o = _matmul_grad(concatenated, g)  # W̄_o = Cᵀ dO
+        d_b_o: FloatArray = g.reshape(-1, g.shape[-1]).sum(axis=0)
+        d_concat: FloatArray = g @ p.W_o.T
+        d_qh, d_kh, d_vh, _ = _sdpa_backward(inputs, weights, _split_heads(d_concat, h), None)
+        d_qp, d_kp, d_vp = _merge_heads(d_qh), _merge_heads(d_kh), _merge_heads(d_vh)
+        grads = MultiHeadGradients(
+            query=(d_qp @ p.W_q.T).astype(dtype),
+            key=(d_kp @ p.W_k.T).astype(dtype),
+            value=(d_vp @ p.W_v.T).astype(dtype),
+            W_q=_matmul_grad(q, d_qp),
+            W_k=_matmul_grad(k, d_kp),
+            W_v=_matmul_grad(v, d_vp),
+            W_o=d_w_o,
+            b_q=d_qp.reshape(-1, d_qp.shape[-1]).sum(axis=0),
+            b_k=d_kp.reshape(-1, d_kp.shape[-1]).sum(axis=0),
+            b_v=d_vp.reshape(-1, d_vp.shape[-1]).sum(axis=0),
+            b_o=d_b_o,
+        )
+    if not _all_finite(*(getattr(grads, f.name) for f in fields(grads))):
+        raise _overflow_error(names, dtype)
+    return grads
