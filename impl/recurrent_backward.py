@@ -21,6 +21,15 @@ Gradients of parameters are returned in the parameters' own container
 (``LSTMParameters``/``GRUParameters`` holding gradients), and in PyTorch's
 stacked layout by ``lstm_gradients_to_torch`` / ``gru_gradients_to_torch``.
 Batch axes broadcast in the forward are summed back to each input's shape.
+
+Edges (issue 7): every public function checks and names its arguments once
+(a state tuple's entries as ``state[0]``, ``state[1]``, ``initial[0]``, …),
+then runs the kernels below. Arrays must be float ndarrays of the parameters'
+dtype without NaN, inf or zero-size axes (T = 0 steps included: a ValueError
+naming ``xs``). Finite inputs of any size give finite gradients (the gates
+saturate) or, when an intermediate overflows the dtype (a pre-activation,
+the memory cell, or a gradient product), a ValueError naming every argument
+that enters it. Result records hold read-only arrays.
 """
 
 from dataclasses import dataclass
@@ -35,6 +44,8 @@ from impl.recurrent import (
     GRUParameters,
     LSTMParameters,
     TorchRNNWeights,
+    _affine,
+    _leading_broadcast,
     _sigmoid,
 )
 
@@ -53,11 +64,6 @@ class _LSTMTape:
     o: FloatArray
     g: FloatArray  # c̃
     c: FloatArray
-
-
-def _affine(gate: GateParameters, x: FloatArray, h: FloatArray) -> FloatArray:
-    pre: FloatArray = x @ gate.W.T + h @ gate.U.T + gate.b
-    return pre
 
 
 def _lstm_forward(
@@ -79,18 +85,55 @@ def _rows(a: FloatArray, batch: tuple[int, ...]) -> FloatArray:
     return flat
 
 
-def _gate_grad(a_bar: FloatArray, x: FloatArray, h: FloatArray) -> GateParameters:
+_Gate = tuple[FloatArray, FloatArray, FloatArray]
+"""A gate's raw gradient (W̄, Ū, b̄): built into a ``GateParameters`` only once checked finite."""
+
+
+def _gate_grad(a_bar: FloatArray, x: FloatArray, h: FloatArray) -> _Gate:
     batch = a_bar.shape[:-1]
     rows = _rows(a_bar, batch)
-    return GateParameters(
-        W=rows.T @ _rows(x, batch), U=rows.T @ _rows(h, batch), b=rows.sum(axis=0)
+    return rows.T @ _rows(x, batch), rows.T @ _rows(h, batch), rows.sum(axis=0)
+
+
+def _add(a: tuple[FloatArray, ...], b: tuple[FloatArray, ...]) -> tuple[FloatArray, ...]:
+    return tuple(x + y for x, y in zip(a, b, strict=True))
+
+
+def _finite(*arrays: FloatArray) -> bool:
+    return all(bool(np.isfinite(a).all()) for a in arrays)
+
+
+def _overflowed(names: str) -> ValueError:
+    return ValueError(
+        f"{names} are too large: an intermediate (a gate pre-activation, the memory cell or a "
+        "gradient product) overflowed the dtype; keep |W x + U h + b|, |c| and the products "
+        "of the upstream gradients with x and h within its range"
+    )
+
+
+def _lstm_grads(raw: tuple[FloatArray, ...]) -> LSTMParameters:
+    """The container of 12 checked-finite raw arrays (W̄, Ū, b̄ of i, f, o, c̃)."""
+    gates = [GateParameters(W=raw[k], U=raw[k + 1], b=raw[k + 2]) for k in range(0, 12, 3)]
+    return LSTMParameters(
+        input_gate=gates[0], forget_gate=gates[1], output_gate=gates[2], candidate=gates[3]
+    )
+
+
+def _gru_grads(raw: tuple[FloatArray, ...]) -> GRUParameters:
+    """The container of 10 checked-finite raw arrays (W̄, Ū, b̄ of r, z, ĥ, then b̄_hn)."""
+    gates = [GateParameters(W=raw[k], U=raw[k + 1], b=raw[k + 2]) for k in range(0, 9, 3)]
+    return GRUParameters(
+        reset_gate=gates[0],
+        update_gate=gates[1],
+        candidate=gates[2],
+        candidate_recurrent_bias=raw[9],
     )
 
 
 def _lstm_backward(
     p: LSTMParameters, tape: _LSTMTape, h_bar: FloatArray, c_bar: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray, LSTMParameters]:
-    """(x̄, h̄_{t−1}, c̄_{t−1}, parameter gradients) of one LSTM step (full batch shape)."""
+) -> tuple[FloatArray, FloatArray, FloatArray, tuple[FloatArray, ...]]:
+    """(x̄, h̄_{t−1}, c̄_{t−1}, raw parameter gradients) of one LSTM step (full batch shape)."""
     one = np.asarray(1, dtype=h_bar.dtype)
     tanh_c: FloatArray = np.tanh(tape.c)
     c_total: FloatArray = c_bar + h_bar * tape.o * (one - tanh_c * tanh_c)
@@ -106,12 +149,7 @@ def _lstm_backward(
     pairs = ((a_i, p.input_gate), (a_f, p.forget_gate), (a_o, p.output_gate), (a_c, p.candidate))
     x_bar: FloatArray = sum((a @ gate.W for a, gate in pairs), np.zeros((), dtype=h_bar.dtype))
     h_prev_bar: FloatArray = sum((a @ gate.U for a, gate in pairs), np.zeros((), h_bar.dtype))
-    grads = LSTMParameters(
-        input_gate=_gate_grad(a_i, tape.x, tape.h_prev),
-        forget_gate=_gate_grad(a_f, tape.x, tape.h_prev),
-        output_gate=_gate_grad(a_o, tape.x, tape.h_prev),
-        candidate=_gate_grad(a_c, tape.x, tape.h_prev),
-    )
+    grads = tuple(a for a_bar, _ in pairs for a in _gate_grad(a_bar, tape.x, tape.h_prev))
     return x_bar, h_prev_bar, np.broadcast_to(c_prev_bar, h_prev_bar.shape), grads
 
 
@@ -140,8 +178,8 @@ def _gru_forward(
 
 def _gru_backward(
     p: GRUParameters, tape: _GRUTape, h_bar: FloatArray
-) -> tuple[FloatArray, FloatArray, GRUParameters]:
-    """(x̄, h̄_{t−1}, parameter gradients) of one GRU step (full batch shape)."""
+) -> tuple[FloatArray, FloatArray, tuple[FloatArray, ...]]:
+    """(x̄, h̄_{t−1}, raw parameter gradients) of one GRU step (full batch shape)."""
     one = np.asarray(1, dtype=h_bar.dtype)
     z_bar: FloatArray = h_bar * (tape.h_prev - tape.h_hat)
     a_h: FloatArray = h_bar * (one - tape.z) * (one - tape.h_hat * tape.h_hat)
@@ -156,74 +194,46 @@ def _gru_backward(
     )
     batch = a_h.shape[:-1]
     a_h_rows, rec_rows = _rows(a_h, batch), _rows(rec_bar, batch)
-    grads = GRUParameters(
-        reset_gate=_gate_grad(a_r, tape.x, tape.h_prev),
-        update_gate=_gate_grad(a_z, tape.x, tape.h_prev),
-        candidate=GateParameters(
-            W=a_h_rows.T @ _rows(tape.x, batch),
-            U=rec_rows.T @ _rows(tape.h_prev, batch),
-            b=a_h_rows.sum(axis=0),
-        ),
-        candidate_recurrent_bias=rec_rows.sum(axis=0),
+    grads = (
+        *_gate_grad(a_r, tape.x, tape.h_prev),
+        *_gate_grad(a_z, tape.x, tape.h_prev),
+        a_h_rows.T @ _rows(tape.x, batch),
+        rec_rows.T @ _rows(tape.h_prev, batch),
+        a_h_rows.sum(axis=0),
+        rec_rows.sum(axis=0),
     )
     return x_bar, h_prev_bar, grads
-
-
-def _add_gates(a: GateParameters, b: GateParameters) -> GateParameters:
-    return GateParameters(W=a.W + b.W, U=a.U + b.U, b=a.b + b.b)
-
-
-def _add_lstm(a: LSTMParameters, b: LSTMParameters) -> LSTMParameters:
-    return LSTMParameters(
-        input_gate=_add_gates(a.input_gate, b.input_gate),
-        forget_gate=_add_gates(a.forget_gate, b.forget_gate),
-        output_gate=_add_gates(a.output_gate, b.output_gate),
-        candidate=_add_gates(a.candidate, b.candidate),
-    )
-
-
-def _add_gru(a: GRUParameters, b: GRUParameters) -> GRUParameters:
-    return GRUParameters(
-        reset_gate=_add_gates(a.reset_gate, b.reset_gate),
-        update_gate=_add_gates(a.update_gate, b.update_gate),
-        candidate=_add_gates(a.candidate, b.candidate),
-        candidate_recurrent_bias=a.candidate_recurrent_bias + b.candidate_recurrent_bias,
-    )
 
 
 # --------------------------------------------------------------------------- checks
 
 
 def _array(x: object, name: str, width: int, dtype: object, what: str) -> FloatArray:
-    a = check.float_array(x, name, min_ndim=1)
+    a = check.float_array(x, name, min_ndim=1, nonempty=True)
     if a.dtype != dtype:
-        raise TypeError(f"{name} has dtype {a.dtype}, the parameters have {dtype}")
+        raise TypeError(f"{name} has dtype {a.dtype}, the parameters (params) have {dtype}")
     if a.shape[-1] != width:
         raise ValueError(f"{name} has {a.shape[-1]} features, the cell expects {what} = {width}")
     return a
 
 
-def _batch(**arrays: FloatArray) -> tuple[int, ...]:
-    try:
-        return np.broadcast_shapes(*(a.shape[:-1] for a in arrays.values()))
-    except ValueError:
-        listing = ", ".join(f"{name} {a.shape}" for name, a in arrays.items())
-        raise ValueError(f"batch axes (all but the last) do not broadcast: {listing}") from None
-
-
 def _upstream(x: object, name: str, shape: tuple[int, ...], dtype: object) -> FloatArray:
     a = check.float_array(x, name)
     if a.dtype != dtype:
-        raise TypeError(f"{name} has dtype {a.dtype}, the parameters have {dtype}")
+        raise TypeError(f"{name} has dtype {a.dtype}, the parameters (params) have {dtype}")
     if a.shape != shape:
         raise ValueError(f"{name} has shape {a.shape}, the forward output has shape {shape}")
     return a
 
 
-def _pair(state: object, name: str) -> tuple[object, object]:
-    if not isinstance(state, tuple) or len(state) != 2:
-        raise TypeError(f"{name} must be a tuple (h, c) of two arrays")
-    return state[0], state[1]
+def _sequence(xs: object, p: LSTMParameters | GRUParameters) -> FloatArray:
+    """A checked input sequence (..., T, n), T ≥ 1, of the parameters' dtype."""
+    seq = check.float_array(xs, "xs", min_ndim=2, nonempty=True)
+    if seq.dtype != p.dtype:
+        raise TypeError(f"xs has dtype {seq.dtype}, the parameters (params) have {p.dtype}")
+    if seq.shape[-1] != p.input_size:
+        raise ValueError(f"xs has {seq.shape[-1]} features, the cell expects n = {p.input_size}")
+    return seq
 
 
 # --------------------------------------------------------------------------- public: LSTM
@@ -237,6 +247,9 @@ class LSTMStepGradients:
     h: FloatArray
     c: FloatArray
     params: LSTMParameters
+
+    def __post_init__(self) -> None:
+        check.seal(self)  # fresh arrays of the VJP kernels, made read-only
 
 
 def lstm_cell_vjp(
@@ -256,24 +269,27 @@ def lstm_cell_vjp(
     Spec: ``spec.recurrent_backward.lstm_step_vjp``.
     """
     p = check.instance(params, LSTMParameters, "params")
-    h_given, c_given = _pair(state, "state")
+    h_given, c_given = check.pair(state, "state")
     xs = _array(x, "x", p.input_size, p.dtype, "n")
-    h = _array(h_given, "h", p.hidden_size, p.dtype, "m")
-    c = _array(c_given, "c", p.hidden_size, p.dtype, "m")
-    shape = (*_batch(x=xs, h=h, c=c), p.hidden_size)
+    h = _array(h_given, "state[0]", p.hidden_size, p.dtype, "m")
+    c = _array(c_given, "state[1]", p.hidden_size, p.dtype, "m")
+    shape = (*_leading_broadcast(x=xs, **{"state[0]": h, "state[1]": c}), p.hidden_size)
     h_bar = _upstream(grad_h, "grad_h", shape, p.dtype)
     c_bar = (
         np.zeros(shape, dtype=p.dtype)
         if grad_c is None
         else _upstream(grad_c, "grad_c", shape, p.dtype)
     )
-    _, tape = _lstm_forward(p, xs, h, c)
-    x_bar, h_prev_bar, c_prev_bar, grads = _lstm_backward(p, tape, h_bar, c_bar)
+    with np.errstate(over="ignore", invalid="ignore"):
+        _, tape = _lstm_forward(p, xs, h, c)
+        x_bar, h_prev_bar, c_prev_bar, grads = _lstm_backward(p, tape, h_bar, c_bar)
+    if not _finite(x_bar, h_prev_bar, c_prev_bar, *grads):
+        raise _overflowed("x, state, params, grad_h and grad_c")
     return LSTMStepGradients(
         x=_unbroadcast(x_bar, xs.shape),
         h=_unbroadcast(h_prev_bar, h.shape),
         c=_unbroadcast(np.asarray(c_prev_bar), c.shape),
-        params=grads,
+        params=_lstm_grads(grads),
     )
 
 
@@ -285,6 +301,9 @@ class LSTMSequenceGradients:
     h0: FloatArray
     c0: FloatArray
     params: LSTMParameters
+
+    def __post_init__(self) -> None:
+        check.seal(self)  # fresh arrays of the VJP kernels, made read-only
 
 
 def lstm_sequence_vjp(
@@ -307,49 +326,45 @@ def lstm_sequence_vjp(
     Spec: ``spec.recurrent_backward.lstm_bptt``.
     """
     p = check.instance(params, LSTMParameters, "params")
-    seq = check.float_array(xs, "xs", min_ndim=2)
-    if seq.dtype != p.dtype:
-        raise TypeError(f"xs has dtype {seq.dtype}, the parameters have {p.dtype}")
-    if seq.shape[-1] != p.input_size:
-        raise ValueError(f"xs has {seq.shape[-1]} features, the cell expects n = {p.input_size}")
+    seq = _sequence(xs, p)
     steps, m = seq.shape[-2], p.hidden_size
-    if steps == 0:
-        raise ValueError("xs must hold at least one step (T ≥ 1)")
     if initial is None:
         h0 = c0 = np.zeros((*seq.shape[:-2], m), dtype=p.dtype)
     else:
-        h_given, c_given = _pair(initial, "initial")
-        h0 = _array(h_given, "initial h", m, p.dtype, "m")
-        c0 = _array(c_given, "initial c", m, p.dtype, "m")
-    shape = (*_batch(x=seq[..., 0, :], h=h0, c=c0), m)
+        h_given, c_given = check.pair(initial, "initial")
+        h0 = _array(h_given, "initial[0]", m, p.dtype, "m")
+        c0 = _array(c_given, "initial[1]", m, p.dtype, "m")
+    shape = (*_leading_broadcast(xs=seq[..., 0, :], **{"initial[0]": h0, "initial[1]": c0}), m)
     g_hs = _upstream(grad_hs, "grad_hs", (*shape[:-1], steps, m), p.dtype)
     if grad_final is None:
         h_bar = np.zeros(shape, dtype=p.dtype)
         c_bar = np.zeros(shape, dtype=p.dtype)
     else:
-        gh, gc = _pair(grad_final, "grad_final")
-        h_bar = _upstream(gh, "grad_final h", shape, p.dtype)
-        c_bar = _upstream(gc, "grad_final c", shape, p.dtype)
+        gh, gc = check.pair(grad_final, "grad_final")
+        h_bar = _upstream(gh, "grad_final[0]", shape, p.dtype)
+        c_bar = _upstream(gc, "grad_final[1]", shape, p.dtype)
     tapes: list[_LSTMTape] = []
     h, c = h0, c0
-    for t in range(steps):
-        h, tape = _lstm_forward(p, seq[..., t, :], h, c)
-        c = tape.c
-        tapes.append(tape)
     x_bars: list[FloatArray] = [np.zeros(0)] * steps
-    total: LSTMParameters | None = None
-    for t in reversed(range(steps)):
-        h_in = h_bar + g_hs[..., t, :]
-        x_bar, h_bar, c_bar, grads = _lstm_backward(p, tapes[t], h_in, c_bar)
-        x_bars[t] = np.broadcast_to(x_bar, (*shape[:-1], p.input_size))
-        total = grads if total is None else _add_lstm(total, grads)
-    assert total is not None
+    total: tuple[FloatArray, ...] = ()
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(steps):
+            h, tape = _lstm_forward(p, seq[..., t, :], h, c)
+            c = tape.c
+            tapes.append(tape)
+        for t in reversed(range(steps)):
+            h_in = h_bar + g_hs[..., t, :]
+            x_bar, h_bar, c_bar, grads = _lstm_backward(p, tapes[t], h_in, c_bar)
+            x_bars[t] = np.broadcast_to(x_bar, (*shape[:-1], p.input_size))
+            total = grads if not total else _add(total, grads)
+    if not _finite(h_bar, c_bar, *x_bars, *total):
+        raise _overflowed("xs, params, grad_hs, initial and grad_final")
     xs_bar: FloatArray = _unbroadcast(np.stack(x_bars, axis=-2), seq.shape)
     return LSTMSequenceGradients(
         xs=xs_bar,
         h0=_unbroadcast(np.broadcast_to(h_bar, shape), h0.shape),
         c0=_unbroadcast(np.broadcast_to(c_bar, shape), c0.shape),
-        params=total,
+        params=_lstm_grads(total),
     )
 
 
@@ -363,6 +378,9 @@ class GRUStepGradients:
     x: FloatArray
     h: FloatArray
     params: GRUParameters
+
+    def __post_init__(self) -> None:
+        check.seal(self)  # fresh arrays of the VJP kernels, made read-only
 
 
 def gru_cell_vjp(
@@ -378,12 +396,17 @@ def gru_cell_vjp(
     p = check.instance(params, GRUParameters, "params")
     xs = _array(x, "x", p.input_size, p.dtype, "n")
     hs = _array(h, "h", p.hidden_size, p.dtype, "m")
-    shape = (*_batch(x=xs, h=hs), p.hidden_size)
+    shape = (*_leading_broadcast(x=xs, h=hs), p.hidden_size)
     h_bar = _upstream(grad_h, "grad_h", shape, p.dtype)
-    _, tape = _gru_forward(p, xs, hs)
-    x_bar, h_prev_bar, grads = _gru_backward(p, tape, h_bar)
+    with np.errstate(over="ignore", invalid="ignore"):
+        _, tape = _gru_forward(p, xs, hs)
+        x_bar, h_prev_bar, grads = _gru_backward(p, tape, h_bar)
+    if not _finite(x_bar, h_prev_bar, *grads):
+        raise _overflowed("x, h, params and grad_h")
     return GRUStepGradients(
-        x=_unbroadcast(x_bar, xs.shape), h=_unbroadcast(h_prev_bar, hs.shape), params=grads
+        x=_unbroadcast(x_bar, xs.shape),
+        h=_unbroadcast(h_prev_bar, hs.shape),
+        params=_gru_grads(grads),
     )
 
 
@@ -396,23 +419,21 @@ def gru_sequence(
     initial h_0 (..., m) (default zeros) -> hs (..., T, m).
     """
     p = check.instance(params, GRUParameters, "params")
-    seq = check.float_array(xs, "xs", min_ndim=2)
-    if seq.dtype != p.dtype:
-        raise TypeError(f"xs has dtype {seq.dtype}, the parameters have {p.dtype}")
-    if seq.shape[-1] != p.input_size:
-        raise ValueError(f"xs has {seq.shape[-1]} features, the cell expects n = {p.input_size}")
-    if seq.shape[-2] == 0:
-        raise ValueError("xs must hold at least one step (T ≥ 1)")
+    seq = _sequence(xs, p)
     h = (
         np.zeros((*seq.shape[:-2], p.hidden_size), dtype=p.dtype)
         if initial is None
         else _array(initial, "initial", p.hidden_size, p.dtype, "m")
     )
+    _leading_broadcast(xs=seq[..., 0, :], initial=h)
     outputs = []
-    for t in range(seq.shape[-2]):
-        h, _ = _gru_forward(p, seq[..., t, :], h)
-        outputs.append(h)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(seq.shape[-2]):
+            h, _ = _gru_forward(p, seq[..., t, :], h)
+            outputs.append(h)
     hs: FloatArray = np.stack(outputs, axis=-2)
+    if not _finite(hs):
+        raise _overflowed("xs, params and initial")
     return hs
 
 
@@ -423,6 +444,9 @@ class GRUSequenceGradients:
     xs: FloatArray
     h0: FloatArray
     params: GRUParameters
+
+    def __post_init__(self) -> None:
+        check.seal(self)  # fresh arrays of the VJP kernels, made read-only
 
 
 def gru_sequence_vjp(
@@ -438,38 +462,34 @@ def gru_sequence_vjp(
     Spec: ``spec.recurrent_backward.gru_bptt``.
     """
     p = check.instance(params, GRUParameters, "params")
-    seq = check.float_array(xs, "xs", min_ndim=2)
-    if seq.dtype != p.dtype:
-        raise TypeError(f"xs has dtype {seq.dtype}, the parameters have {p.dtype}")
-    if seq.shape[-1] != p.input_size:
-        raise ValueError(f"xs has {seq.shape[-1]} features, the cell expects n = {p.input_size}")
+    seq = _sequence(xs, p)
     steps, m = seq.shape[-2], p.hidden_size
-    if steps == 0:
-        raise ValueError("xs must hold at least one step (T ≥ 1)")
     h0 = (
         np.zeros((*seq.shape[:-2], m), dtype=p.dtype)
         if initial is None
         else _array(initial, "initial", m, p.dtype, "m")
     )
-    shape = (*_batch(x=seq[..., 0, :], h=h0), m)
+    shape = (*_leading_broadcast(xs=seq[..., 0, :], initial=h0), m)
     g_hs = _upstream(grad_hs, "grad_hs", (*shape[:-1], steps, m), p.dtype)
     tapes: list[_GRUTape] = []
     h = h0
-    for t in range(steps):
-        h, tape = _gru_forward(p, seq[..., t, :], h)
-        tapes.append(tape)
     h_bar: FloatArray = np.zeros(shape, dtype=p.dtype)
     x_bars: list[FloatArray] = [np.zeros(0)] * steps
-    total: GRUParameters | None = None
-    for t in reversed(range(steps)):
-        x_bar, h_bar, grads = _gru_backward(p, tapes[t], h_bar + g_hs[..., t, :])
-        x_bars[t] = np.broadcast_to(x_bar, (*shape[:-1], p.input_size))
-        total = grads if total is None else _add_gru(total, grads)
-    assert total is not None
+    total: tuple[FloatArray, ...] = ()
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(steps):
+            h, tape = _gru_forward(p, seq[..., t, :], h)
+            tapes.append(tape)
+        for t in reversed(range(steps)):
+            x_bar, h_bar, grads = _gru_backward(p, tapes[t], h_bar + g_hs[..., t, :])
+            x_bars[t] = np.broadcast_to(x_bar, (*shape[:-1], p.input_size))
+            total = grads if not total else _add(total, grads)
+    if not _finite(h_bar, *x_bars, *total):
+        raise _overflowed("xs, params, grad_hs and initial")
     return GRUSequenceGradients(
         xs=_unbroadcast(np.stack(x_bars, axis=-2), seq.shape),
         h0=_unbroadcast(np.broadcast_to(h_bar, shape), h0.shape),
-        params=total,
+        params=_gru_grads(total),
     )
 
 
