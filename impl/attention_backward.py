@@ -374,6 +374,18 @@ def _checked_recomputation(inputs: _AttentionInputs, lse: FloatArray) -> FloatAr
     return weights
 
 
+def _check_stored_weights(inputs: _AttentionInputs, weights: FloatArray) -> None:
+    """Refuse stored ``weights`` that weigh a position the mask forbids (P is exactly 0 there)."""
+    forbidden = ~inputs.valid
+    if inputs.additive is not None:
+        forbidden = forbidden | np.isneginf(inputs.additive)
+    if (np.where(forbidden, weights, 0) != 0).any():
+        raise ValueError(
+            "weights gives nonzero weight to a position that mask (or is_causal) forbids, so it "
+            "is not this forward's attention distribution"
+        )
+
+
 def _check_stored_output(inputs: _AttentionInputs, output: FloatArray) -> None:
     """Refuse an ``output`` that no attention over ``value`` can give: |O_le| ≤ max_n |V_ne|.
 
@@ -565,6 +577,7 @@ def scaled_dot_product_attention_vjp(
         if weights is not None:
             p = _checked_upstream(weights, "weights", score_shape, q.dtype, forward)
             check.distribution(p, "weights", allow_zero_rows=True, tolerance=_weights_tolerance(p))
+            _check_stored_weights(inputs, p)
             names = "query, key, value, grad_output, scale and weights"
         elif logsumexp is not None:
             lse = _checked_upstream(
