@@ -23,6 +23,7 @@ import math
 import numpy as np
 
 from impl import _validation as check
+from impl import blocked_attention as _blocked  # issue 11: blocked dispatch
 from impl._typing import BoolArray, FloatArray, IntArray, Queries, Scores, Vectors, Weights
 from impl.scores import ScoreFunction, scaled_dot_product_score, transposed_keys
 from impl.softmax import log_softmax, softmax
@@ -344,8 +345,15 @@ def scaled_dot_product_attention(
     Book: §8.3 (self-attention's H = V softmax(KᵀQ/√D_k), in rows).
     Shapes and semantics: see ``scaled_dot_product_attention_with_weights``
     (this returns only the output (..., L, E_v)), equal to PyTorch's function
-    of the same name.
+    of the same name. Above ``impl.blocked_attention.BLOCKED_THRESHOLD`` score
+    entries it computes the same result in blocks (online softmax), without
+    building the (..., L, S) weights: O((L + S)·block) memory instead of O(L·S).
     """
+    # issue 11 (blocked dispatch): same result, measured faster above the threshold.
+    if _blocked.wants_blocked(query, key, value, mask):
+        return _blocked.blocked_scaled_dot_product_attention(
+            query, key, value, mask, scale=scale, is_causal=is_causal
+        )
     output, _ = scaled_dot_product_attention_with_weights(
         query, key, value, mask, scale=scale, is_causal=is_causal
     )
