@@ -122,6 +122,63 @@ class _Problem:
     factor: float
 
 
+State = tuple[FloatArray, FloatArray, FloatArray]
+"""An online-softmax partial state (m, ℓ, o) per query row: m (..., L) the maximum
+score seen, ℓ (..., L) = Σ exp(s_j − m), o (..., L, E_v) = Σ exp(s_j − m) v_j."""
+
+
+def _safe_shift(m: FloatArray) -> FloatArray:
+    """m, with −∞ (no allowed key yet) replaced by 0, so exp(x − shift) is never NaN."""
+    shift: FloatArray = np.where(np.isneginf(m), m.dtype.type(0), m)
+    return shift
+
+
+def _identity_state(rows: tuple[int, ...], value_width: int, dtype: np.dtype[Any]) -> State:
+    """The merge's identity (−∞, 0, 0): the state of a block whose keys are all masked."""
+    m: FloatArray = np.full(rows, -np.inf, dtype=dtype)
+    ell: FloatArray = np.zeros(rows, dtype=dtype)
+    o: FloatArray = np.zeros((*rows, value_width), dtype=dtype)
+    return m, ell, o
+
+
+def _block_state(scores: FloatArray, values: FloatArray) -> State:
+    """(max s, Σ exp(s − max s), Σ exp(s − max s) v) of one key block; −∞ scores are masked.
+
+    Overwrites ``scores`` (the caller's scratch block) with exp(s − max s).
+    """
+    m: FloatArray = scores.max(axis=-1)
+    scores -= _safe_shift(m)[..., None]
+    np.exp(scores, out=scores)  # masked (−∞) entries become exactly 0
+    ell: FloatArray = scores.sum(axis=-1)
+    o: FloatArray = np.matmul(scores, values)
+    return m, ell, o
+
+
+def _merge(a: State, b: State) -> State:
+    """(m, ℓ, o) ⊕ (m′, ℓ′, o′) = (M, ℓ e^{m−M} + ℓ′ e^{m′−M}, o e^{m−M} + o′ e^{m′−M}).
+
+    M = max(m, m′). Spec: ``spec.online_softmax.merge``.
+    """
+    (m, ell, o), (m_b, ell_b, o_b) = a, b
+    top: FloatArray = np.maximum(m, m_b)
+    shift = _safe_shift(top)  # Note: M = −∞ only if both are −∞; then both rescales are 0
+    rescale_a: FloatArray = np.exp(m - shift)  # e^{m − M} ≤ 1 (0 where m = −∞)
+    rescale_b: FloatArray = np.exp(m_b - shift)
+    merged_ell: FloatArray = ell * rescale_a + ell_b * rescale_b
+    merged_o: FloatArray = o * rescale_a[..., None] + o_b * rescale_b[..., None]
+    return top, merged_ell, merged_o
+
+
+def _finish(state: State) -> tuple[FloatArray, FloatArray]:
+    """(o / ℓ, m + log ℓ); a row with ℓ = 0 (no allowed key) gives (0, −∞)."""
+    m, ell, o = state
+    positive = ell > 0
+    out: FloatArray = o / np.where(positive, ell, ell.dtype.type(1))[..., None]
+    with np.errstate(divide="ignore"):
+        lse: FloatArray = np.where(positive, m + np.log(ell), ell.dtype.type(-np.inf))
+    return out, lse
+
+
 def _fold_key_blocks(
     problem: _Problem,
     outer: tuple[int, ...],
@@ -137,23 +194,19 @@ def _fold_key_blocks(
     """
     dtype = problem.q.dtype
     neg_inf = dtype.type(-np.inf)
-    q = problem.q[outer][heads, rows]  # (G, bq, E)
-    qs: FloatArray = q * dtype.type(problem.factor)  # scale folded into the queries
+    qs: FloatArray = problem.q[outer][heads, rows] * dtype.type(problem.factor)  # (G, bq, E)
     k_all = problem.k[outer][heads]
     v_all = problem.v[outer][heads]
-    groups, length = qs.shape[0], qs.shape[1]
-    keys = k_all.shape[-2]
-    m: FloatArray = np.full((groups, length), neg_inf, dtype=dtype)  # running max
-    ell: FloatArray = np.zeros((groups, length), dtype=dtype)  # Σ exp(s − m)
-    o: FloatArray = np.zeros((groups, length, v_all.shape[-1]), dtype=dtype)  # Σ exp(s − m) v
-    first_row, last_row = rows.start, rows.start + length - 1
+    state = _identity_state(qs.shape[:2], v_all.shape[-1], dtype)
+    first_row, last_row = rows.start, rows.start + qs.shape[1] - 1
     # Top-left causal: query i sees keys j ≤ i, so keys past the block's last row are
     # never seen: skip key blocks wholly above the diagonal.
-    key_end = min(keys, last_row + 1) if problem.causal else keys
+    key_end = min(k_all.shape[-2], last_row + 1) if problem.causal else k_all.shape[-2]
     for start in range(0, key_end, key_block):
         stop = min(start + key_block, key_end)
         kT = np.ascontiguousarray(np.swapaxes(k_all[:, start:stop], -1, -2))  # (G, E, bk)
-        s: FloatArray = np.matmul(qs, kT)  # (G, bq, bk) scores of this block
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked below
+            s: FloatArray = np.matmul(qs, kT)  # (G, bq, bk) scores of this block
         if problem.causal and stop - 1 > first_row:  # the block crosses the diagonal
             above = np.arange(start, stop)[None, :] > np.arange(first_row, last_row + 1)[:, None]
             np.copyto(s, neg_inf, where=above)
@@ -163,28 +216,13 @@ def _fold_key_blocks(
                 np.copyto(s, neg_inf, where=~block_mask)
             else:
                 s += block_mask.astype(dtype, copy=False)
-        block_max: FloatArray = s.max(axis=-1)
-        if not (block_max < np.inf).all():  # +inf or NaN: the scores overflowed
+        if not (s.max(axis=-1) < np.inf).all():  # +inf or NaN: the scores overflowed
             raise ValueError(
                 f"query·key·scale overflows {dtype} (a score is ±inf or NaN); scale query "
                 f"or key down so that |scores| stay below {np.finfo(dtype).max:.3g}"
             )
-        m_new: FloatArray = np.maximum(m, block_max)
-        # Note: a row with no allowed key yet keeps m = −∞; shift it by 0 instead of −∞,
-        # so exp(−∞ − 0) = 0 and the state stays the identity (−∞, 0, 0), never NaN.
-        shift: FloatArray = np.where(np.isneginf(m_new), dtype.type(0), m_new)
-        s -= shift[..., None]
-        np.exp(s, out=s)  # p = exp(s − M), masked entries 0
-        rescale: FloatArray = np.exp(m - shift)  # e^{m − M}; 0 where m = −∞
-        ell *= rescale
-        ell += s.sum(axis=-1)  # ℓ e^{m−M} + Σ p
-        o *= rescale[..., None]
-        o += np.matmul(s, v_all[:, start:stop])  # o e^{m−M} + p V
-        m = m_new
-    positive = ell > 0
-    out[outer][heads, rows] = o / np.where(positive, ell, dtype.type(1))[..., None]
-    with np.errstate(divide="ignore"):
-        lse[outer][heads, rows] = np.where(positive, m + np.log(ell), neg_inf)
+        state = _merge(state, _block_state(s, v_all[:, start:stop]))
+    out[outer][heads, rows], lse[outer][heads, rows] = _finish(state)
 
 
 def _blocked_attention(
