@@ -141,12 +141,14 @@ def _identity_state(rows: tuple[int, ...], value_width: int, dtype: np.dtype[Any
     return m, ell, o
 
 
-def _block_state(scores: FloatArray, values: FloatArray) -> State:
+def _block_state(scores: FloatArray, values: FloatArray, m: FloatArray | None = None) -> State:
     """(max s, Σ exp(s − max s), Σ exp(s − max s) v) of one key block; −∞ scores are masked.
 
-    Overwrites ``scores`` (the caller's scratch block) with exp(s − max s).
+    Overwrites ``scores`` (the caller's scratch block) with exp(s − max s). ``m``,
+    if given, is the caller's ``scores.max(axis=-1)`` (not computed twice).
     """
-    m: FloatArray = scores.max(axis=-1)
+    if m is None:
+        m = scores.max(axis=-1)
     scores -= _safe_shift(m)[..., None]
     np.exp(scores, out=scores)  # masked (−∞) entries become exactly 0
     ell: FloatArray = scores.sum(axis=-1)
@@ -216,12 +218,13 @@ def _fold_key_blocks(
                 np.copyto(s, neg_inf, where=~block_mask)
             else:
                 s += block_mask.astype(dtype, copy=False)
-        if not (s.max(axis=-1) < np.inf).all():  # +inf or NaN: the scores overflowed
+        block_max: FloatArray = s.max(axis=-1)
+        if not (block_max < np.inf).all():  # +inf or NaN: the scores overflowed
             raise ValueError(
                 f"query·key·scale overflows {dtype} (a score is ±inf or NaN); scale query "
                 f"or key down so that |scores| stay below {np.finfo(dtype).max:.3g}"
             )
-        state = _merge(state, _block_state(s, v_all[:, start:stop]))
+        state = _merge(state, _block_state(s, v_all[:, start:stop], block_max))
     out[outer][heads, rows], lse[outer][heads, rows] = _finish(state)
 
 

@@ -91,7 +91,9 @@ def test_impl_merge_equals_spec_merge(seed: int) -> None:
         m, ell, o = _lambdified_merge()(a[0], a[1], a[2][:, 0], b[0], b[1], b[2][:, 0])
     assert (ours[0] == m).all()
     np.testing.assert_allclose(ours[1], ell, rtol=MERGE_RTOL, atol=0)
-    np.testing.assert_allclose(ours[2][:, 0], o, rtol=MERGE_RTOL, atol=0)
+    # o's terms have both signs: its rounding is bounded relative to Σ|terms| (a merge of |o|).
+    sizes = blocked._merge((a[0], a[1], np.abs(a[2])), (b[0], b[1], np.abs(b[2])))[2][:, 0]
+    assert (np.abs(ours[2][:, 0] - o) <= MERGE_RTOL * sizes).all()
 
 
 @given(st.integers(0, 2**32 - 1), st.lists(st.integers(1, 3), min_size=1, max_size=4))
