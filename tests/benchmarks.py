@@ -670,6 +670,10 @@ def thread_budget(threads: int, torch: ModuleType | None) -> Iterator[None]:
         yield
 
 
+GROUPS = ("softmax", "sdpa", "models", "hopfield", "small", "long")
+"""The groups of rows, in the order they run (``--only`` picks some)."""
+
+
 def main(argv: list[str] | None = None) -> None:
     """Parse the options and run the benchmarks."""
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks", description=__doc__)
@@ -688,6 +692,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--with-proofs", action="store_true", help="time python -m proofs")
     parser.add_argument("--with-tests", action="store_true", help="time the test suite")
     parser.add_argument("--skip-long", action="store_true", help="skip the L = 16384 run")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=GROUPS,
+        default=list(GROUPS),
+        help="run only these groups of rows",
+    )
     args = parser.parse_args(argv)
     budget = 0.15 if args.quick else 0.6
     torch, jax = _optional("torch"), _optional("jax")
@@ -697,13 +708,17 @@ def main(argv: list[str] | None = None) -> None:
             bench_threshold(budget)
             return
         print(HEADER)
-        bench_softmax(budget, torch)
-        bench_sdpa(budget, torch, jax)
-        bench_models(budget, torch)
-        bench_hopfield(budget, quick=args.quick)
-        bench_small_calls(budget)
-        if not args.skip_long:
-            bench_long(4096 if args.quick else 16384)
+        groups: dict[str, Callable[[], None]] = {
+            "softmax": partial(bench_softmax, budget, torch),
+            "sdpa": partial(bench_sdpa, budget, torch, jax),
+            "models": partial(bench_models, budget, torch),
+            "hopfield": partial(bench_hopfield, budget, quick=args.quick),
+            "small": partial(bench_small_calls, budget),
+            "long": partial(bench_long, 4096 if args.quick else 16384),
+        }
+        for name in GROUPS:
+            if name in args.only and not (name == "long" and args.skip_long):
+                groups[name]()
         quick_flag = ["--quick"] if args.quick else []
         if args.with_proofs:
             wall_time_row(
