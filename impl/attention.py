@@ -350,7 +350,7 @@ def scaled_dot_product_attention(
     building the (..., L, S) weights: O((L + S)·block) memory instead of O(L·S).
     """
     # issue 11 (blocked dispatch): same result, measured faster above the threshold.
-    if _blocked.wants_blocked(query, key, value, mask):
+    if _blocked._wants_blocked(query, key, value, mask):
         return _blocked.blocked_scaled_dot_product_attention(
             query, key, value, mask, scale=scale, is_causal=is_causal
         )

@@ -238,7 +238,8 @@ def _blocked_attention(
     batch, heads_count, length = q.shape[:-3], q.shape[-3], q.shape[-2]
     out: FloatArray = np.empty((*batch, heads_count, length, v.shape[-1]), dtype=q.dtype)
     lse: FloatArray = np.empty((*batch, heads_count, length), dtype=q.dtype)
-    bq, bk = min(query_block, length), min(key_block, problem.k.shape[-2])
+    # Note: max(1, ·): L = 0 or S = 0 leave no work (S = 0: every query has no allowed key).
+    bq, bk = max(1, min(query_block, length)), max(1, min(key_block, problem.k.shape[-2]))
     group = max(1, min(heads_count, SCORE_BLOCK_ELEMENTS // (bq * bk)))
     tasks: list[Callable[[], None]] = []
     for outer in np.ndindex(*batch):
@@ -280,13 +281,15 @@ def _checked_problem(
     check.feature_match("key", k, "query", q)
     if k.shape[-2] != v.shape[-2]:
         raise ValueError(f"key has {k.shape[-2]} vectors, value has {v.shape[-2]}")
-    if k.shape[-2] == 0:
-        raise ValueError(f"key must hold at least one vector (S ≥ 1), got shape {k.shape}")
     batch = check.batch_broadcast(query=q, key=k, value=v)
     if not isinstance(is_causal, bool | np.bool_):
         raise TypeError(f"is_causal must be a bool, got {type(is_causal).__name__}")
     if mask is not None and is_causal:
         raise ValueError("give either mask or is_causal=True, not both (as in PyTorch)")
+    if scale is None and q.shape[-1] == 0:
+        raise ValueError(
+            "query has E = 0 features: the default scale 1/√E is undefined; give scale"
+        )
     factor = 1.0 / math.sqrt(q.shape[-1]) if scale is None else check.finite_float(scale, "scale")
     length, keys = q.shape[-2], k.shape[-2]
     checked_mask: FloatArray | BoolArray | None = None
@@ -405,7 +408,7 @@ def blocked_scaled_dot_product_attention(
     return output, log_sum_exp
 
 
-def wants_blocked(query: object, key: object, value: object, mask: object) -> bool:
+def _wants_blocked(query: object, key: object, value: object, mask: object) -> bool:
     """Whether ``impl.attention.scaled_dot_product_attention`` should use the blocked kernel.
 
     True when the plain kernel's (..., L, S) score matrix would hold at least

@@ -411,3 +411,31 @@ def test_fold_of_any_partition_is_softmax_times_values(seed: int, keys: int) -> 
     # Each side: ≤ S + blocks + 6 roundings of numbers of size ≤ |lse| + 1 (shift, exp, sums).
     bound_lse = 2 * gamma(keys + len(cuts) + 6, dtype) * (np.abs(expected_lse) + 1)
     assert (np.abs(lse - expected_lse) <= bound_lse).all()
+
+
+@pytest.mark.parametrize(
+    ("q_shape", "k_shape"),
+    [((0, 3), (4, 3)), ((2, 3), (0, 3)), ((0, 2, 3), (0, 4, 3)), ((2, 0, 3), (2, 4, 3))],
+)
+def test_blocked_attention_zero_size_axes(
+    q_shape: tuple[int, ...], k_shape: tuple[int, ...]
+) -> None:
+    """L = 0, S = 0 (no key: every query is fully masked, output 0, lse −∞) and a batch of 0
+    give the plain SDPA's result (shape, dtype, values)."""
+    q, k = np.ones(q_shape), np.ones(k_shape)
+    v = np.ones((*k_shape[:-1], 2))
+    out, lse = blocked_scaled_dot_product_attention(q, k, v, return_lse=True)
+    plain, _ = scaled_dot_product_attention_with_weights(q, k, v)
+    assert_close(out, plain, rtol=0)
+    assert lse.shape == out.shape[:-1]
+    assert np.isneginf(lse).all() if k_shape[-2] == 0 else np.isfinite(lse).all()
+
+
+def test_blocked_attention_zero_features_needs_a_scale() -> None:
+    """E = 0: the default scale 1/√E is undefined (a named error); with a scale every score is
+    0 and the output is the mean of the values."""
+    q, k, v = np.ones((2, 0)), np.ones((3, 0)), np.arange(6.0).reshape(3, 2)
+    with pytest.raises(ValueError, match="E = 0 features"):
+        blocked_scaled_dot_product_attention(q, k, v)
+    out = blocked_scaled_dot_product_attention(q, k, v, scale=1.0)
+    assert_close(out, np.broadcast_to(v.mean(axis=0), (2, 2)))
