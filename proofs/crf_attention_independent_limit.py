@@ -49,11 +49,13 @@ def main() -> None:
     d.check_true(
         "factor splits Z into exactly N = 3 factors",
         len(sympy.Mul.make_args(factored)) == 3,
+        strength="finite",
     )
     d.check_equal(
         "Z = Π_n (exp θ_n(0) + exp θ_n(1)) for N = 3",
         factored,
         independent_partition(chain),
+        strength="finite",
     )
     for k in range(3):
         marginal = enumerated_marginal(chain, k).subs(zero_pairwise(chain))
@@ -62,6 +64,7 @@ def main() -> None:
             f"enumerated p(z_{k + 1} = 1) = σ(θ_{k + 1}(1) − θ_{k + 1}(0)) for N = 3",
             marginal,
             sigmoid(u1 - u0),
+            strength="finite",
         )
 
     # --- Product form of Z: concrete N = 1..5 -------------------------------------------------
@@ -77,6 +80,7 @@ def main() -> None:
         d.check_zero(
             f"enumerated Z (zero pairwise) − Π_(n=1)^N (…) = 0 for N = {n}",
             sympy.expand(enumerated - renamed),
+            strength="finite",
         )
     d.note("(the product form is checked against enumeration for N in {1, ..., 5} only)")
     d.note("")
@@ -97,7 +101,7 @@ def main() -> None:
         "z_k = 0 and 1:",
         sympy.Eq(into_0, into_1, evaluate=False),
     )
-    d.check_equal("A(0) = A(1) when the incoming edge is zero", into_0, into_1)
+    d.check_equal("A(0) = A(1) when the incoming edge is zero", into_0, into_1, strength="symbolic")
     d.note("By the mirror-image argument B(0) = B(1) when the outgoing edge is zero.")
     collapsed = general.subs({s["A1"]: s["A0"], s["B1"]: s["B0"]})
     d.step("Substitute A(1) = A(0), B(1) = B(0): the messages cancel", sympy.cancel(collapsed))
@@ -105,13 +109,14 @@ def main() -> None:
         "p(z_k = 1) = σ(θ_k(1) − θ_k(0)) for every N and k (symbolic A, B)",
         collapsed,
         sigmoid(s["theta1"] - s["theta0"]),
+        strength="symbolic",
     )
 
     # --- Consequence: the marginals need not sum to 1 -----------------------------------------
     zeros = dict.fromkeys(chain.flat_symbols(), 0)
     total = sympy.Add(*(enumerated_marginal(chain, k).subs(zeros) for k in range(3)))
     d.step("All potentials 0, N = 3: Σ_n p(z_n = 1) =", total)
-    d.check_equal("the marginals sum to 3/2, not 1", total, sympy.Rational(3, 2))
+    d.check_equal("the marginals sum to 3/2, not 1", total, sympy.Rational(3, 2), strength="finite")
 
     # --- Hypotheses: what breaks without them --------------------------------------------------
     d.step("Drop the hypothesis: one non-zero pairwise potential, θ_(1,2)(1,1) = 1, rest 0, N = 2")
@@ -123,6 +128,7 @@ def main() -> None:
     d.check_true(
         "with a coupling edge the marginal is not the sigmoid (counterexample)",
         sympy.simplify(coupled - sympy.Rational(1, 2)) != 0,
+        strength="finite",
     )
     d.check_true(
         "with A(1) ≠ A(0) the general marginal is not the sigmoid (A0 = 1, A1 = 2, B = 1, θ = 0)",
@@ -130,6 +136,7 @@ def main() -> None:
             {s["A0"]: 1, s["A1"]: 2, s["B0"]: 1, s["B1"]: 1, s["theta0"]: 0, s["theta1"]: 0}
         )
         != sympy.Rational(1, 2),
+        strength="finite",
     )
     d.step(
         "The hypothesis is sufficient, not necessary: a constant edge c (or any f(z_n) + "
@@ -143,6 +150,7 @@ def main() -> None:
             f"p(z_{k + 1} = 1) = σ(θ_{k + 1}(1) − θ_{k + 1}(0)) with every pairwise potential = c",
             enumerated_marginal(chain, k).subs(constant_edge),
             sigmoid(u1 - u0),
+            strength="finite",
         )
     d.qed()
 

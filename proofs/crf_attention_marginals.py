@@ -52,10 +52,12 @@ def main() -> None:
                     f"N = {length}: α_{n + 1}({z}) β_{n + 1}({z}) = Σ_(z : z_{n + 1} = {z}) "
                     "exp score(z)",
                     sympy.expand(alpha[n][z] * beta[n][z] - restricted),
+                    strength="finite",
                 )
         d.check_zero(
             f"N = {length}: Σ_z α_N(z) = Z (the forward algorithm's log Z)",
             sympy.expand(alpha[-1][0] + alpha[-1][1] - enumerated_partition(c)),
+            strength="finite",
         )
     d.step(
         "Hence, for each n, Σ_z α_n(z) β_n(z) = Z, and the forward–backward marginal "
@@ -68,6 +70,7 @@ def main() -> None:
             f"forward–backward p(z_{n + 1} = 1) = enumerated p(z_{n + 1} = 1), N = 3",
             forward_backward_marginal(chain, n),
             enumerated_marginal(chain, n),
+            strength="finite",
         )
     d.step(
         "Differentiate log Z = log Σ_z exp score(z) by θ_n(1): each term with z_n = 1 "
@@ -78,6 +81,7 @@ def main() -> None:
             f"∂ log Z / ∂θ_{n + 1}(1) = enumerated p(z_{n + 1} = 1), N = 3",
             log_partition_gradient(chain, n),
             enumerated_marginal(chain, n),
+            strength="finite",
         )
 
     # --- broken variants (these are the breaks the tests must catch) --------------------------
@@ -94,6 +98,7 @@ def main() -> None:
     d.check_true(
         "forward-only p(z_1 = 1) ≠ the true marginal (counterexample)",
         sympy.simplify((filtered - enumerated_marginal(chain, 0)).subs(point)) != 0,
+        strength="finite",
     )
     # Off-by-one: edge 1 uses edge 2's table and vice versa (θ_(n,n+1) read at the wrong n).
     swap = {
@@ -107,6 +112,7 @@ def main() -> None:
     d.check_true(
         "reading the pairwise table of the wrong edge changes p(z_1 = 1) (counterexample)",
         sympy.simplify((wrong - enumerated_marginal(chain, 0)).subs(point)) != 0,
+        strength="finite",
     )
     d.qed()
 

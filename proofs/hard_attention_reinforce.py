@@ -38,19 +38,23 @@ def main() -> None:
     d.check_zero(
         "∂ log α_n/∂s_k − (δ_nk − α_k)",
         sm.reduce(d_log - (sympy.KroneckerDelta(n, sm.k) - sm.weight(sm.k))),
+        strength="symbolic",
     )
     d.step("E_{z∼α}[L_z ∂ log α_z/∂s_k] = Σ_n α_n L_n ∂ log α_n/∂s_k", sym.score_function_gradient)
     d.check_zero(
         "∇E[L] − E[L ∇ log α] (symbolic N)",
         sm.reduce(sym.exact_gradient - sym.score_function_gradient),
+        strength="symbolic",
     )
     d.check_zero(
         "∇E[L] − Σ_n α_n L_n (δ_nk − α_k) (the Jacobian identity, symbolic N)",
         sm.reduce(sym.exact_gradient - sym.via_jacobian),
+        strength="symbolic",
     )
     d.check_zero(
         "∇E[L] − α_k (L_k − Σ_n α_n L_n) (closed form, symbolic N)",
         sm.reduce(sym.exact_gradient - sym.closed_form),
+        strength="symbolic",
     )
 
     d.note("Concrete N, expectations by sympy.stats over z ∼ FiniteRV(α):")
@@ -60,14 +64,19 @@ def main() -> None:
             f"N = {size}: ∇_s E[L_z] = E[L_z ∇_s log α_z]",
             identity.exact_gradient,
             identity.score_function_gradient,
+            strength="finite",
         )
         d.check_equal(
-            f"N = {size}: ∇_s E[L_z] = α ⊙ (L − αᵀL)", identity.exact_gradient, identity.closed_form
+            f"N = {size}: ∇_s E[L_z] = α ⊙ (L − αᵀL)",
+            identity.exact_gradient,
+            identity.closed_form,
+            strength="finite",
         )
     identity = sa.reinforce_identity(3)
     d.check_zero(
         "N = 3: the gradient sums to 0 over k (shifting all logits changes nothing)",
         sum(identity.exact_gradient, sympy.S.Zero),
+        strength="finite",
     )
     d.check_true(
         "the sign matters: E[−L_z ∇ log α_z] is not the gradient (N = 3)",
@@ -75,12 +84,14 @@ def main() -> None:
             sympy.simplify(a + b) != 0
             for a, b in zip(identity.exact_gradient, identity.score_function_gradient, strict=True)
         ),
+        strength="finite",
     )
     constant = identity.exact_gradient.subs(dict.fromkeys(identity.losses, 1))
     d.check_equal(
         "a constant loss has zero gradient (why a baseline b can be subtracted from L)",
         constant.applyfunc(sympy.simplify),
         sympy.zeros(3, 1),
+        strength="finite",
     )
     d.qed()
 

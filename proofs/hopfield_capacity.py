@@ -39,7 +39,7 @@ from impl.hopfield_capacity import (
     measure_recall,
     patterns_for_load,
 )
-from proofs._narrate import Derivation
+from proofs._narrate import Derivation, artefact_dir
 from spec import hopfield_capacity as snr
 
 AGS_CRITICAL_LOAD = 0.138
@@ -48,7 +48,8 @@ AGS_CRITICAL_LOAD = 0.138
 NOISE_FRACTION = 0.1
 """Fraction of bits flipped in the noisy starts."""
 
-FIGURE_PATH = Path(__file__).resolve().parents[1] / "out" / "hopfield_capacity.png"
+FIGURE_NAME = "hopfield_capacity.png"
+"""The figure's file name, in ``proofs._narrate.artefact_dir()`` (``out/`` by default)."""
 
 T = TypeVar("T")
 
@@ -271,8 +272,23 @@ def one_step_theory(
     return loads, overlaps, error_free
 
 
+RULE_STYLES: dict[str, tuple[str, str, str]] = {
+    "hebbian": ("Hebbian", "tab:blue", "o"),
+    "pseudo_inverse": ("pseudo-inverse", "tab:green", "s"),
+    "storkey": ("Storkey", "tab:orange", "^"),
+}
+"""Legend name, colour and marker of each storage rule in the figure."""
+
+
 def plot_capacity(results: dict[Cell, RecallStatistics], cfg: ExperimentConfig, path: Path) -> bool:
-    """Write the capacity figure to ``path``; False (and a note) when matplotlib is missing."""
+    """Write the capacity figure to ``path``; False (and a note) when matplotlib is missing.
+
+    Two rows (clean start; 10% of the bits flipped) of three panels: mean final
+    overlap, fraction retrieved (final overlap ≥ RETRIEVAL_OVERLAP; the Hebbian
+    α_c the proof checks is where it falls through ½, marked) and fraction
+    recalled perfectly. The one-step signal-to-noise predictions (from a stored
+    pattern, so clean start only) are drawn in black, each in its own line style.
+    """
     try:
         import matplotlib
 
@@ -282,44 +298,106 @@ def plot_capacity(results: dict[Cell, RecallStatistics], cfg: ExperimentConfig, 
     except ImportError:
         print("  (matplotlib is not installed — install the `plot` extra for the figure)")
         return False
-    colours = {"hebbian": "tab:blue", "pseudo_inverse": "tab:green", "storkey": "tab:orange"}
-    figure, axes = plt.subplots(1, 3, figsize=(18, 4.8), layout="constrained")
-    panels = [
-        (axes[0], 0.0, "mean_overlap", "overlap_ci", "mean final overlap, clean start"),
-        (axes[1], NOISE_FRACTION, "mean_overlap", "overlap_ci", "mean final overlap, 10% flipped"),
-        (axes[2], 0.0, "perfect_fraction", "perfect_ci", "fraction recalled perfectly, clean"),
-    ]
-    for axis, noise, value, ci, title in panels:
-        for rule in STORAGE_RULES:
-            curve = _curve(results, rule, noise)
-            loads = [r.load for r in curve]
-            values = [float(getattr(r, value)) for r in curve]
-            lows = [float(getattr(r, ci)[0]) for r in curve]
-            highs = [float(getattr(r, ci)[1]) for r in curve]
-            axis.plot(loads, values, "o-", ms=3, color=colours[rule], label=rule)
-            axis.fill_between(loads, lows, highs, color=colours[rule], alpha=0.25)
-        axis.axvline(AGS_CRITICAL_LOAD, color="k", ls=":", lw=1, label="α = 0.138 (AGS)")
-        axis.axvline(cfg.error_free_load, color="grey", ls="--", lw=1, label="N = M/(2 ln M)")
-        axis.set_xlabel("load α = N/M")
-        axis.set_title(title)
-        axis.grid(alpha=0.3)
-    theory_loads, theory_overlap, theory_error_free = one_step_theory(cfg.n_neurons, 0.3)
-    axes[0].plot(theory_loads, theory_overlap, "b--", lw=1, label="SNR: 1 − 2P_err (one step)")
-    axes[2].plot(
-        theory_loads, theory_error_free, "b--", lw=1, label="SNR: (1 − P_err)^M (one step)"
+    figure, axes = plt.subplots(
+        2, 3, figsize=(17, 9), sharex=True, sharey=True, layout="constrained", squeeze=False
     )
-    axes[0].set_ylabel("overlap m = (1/M) Σ s_i x_i")
-    axes[2].set_ylabel("fraction")
+    columns = [  # (statistic, its interval, panel title, y-label)
+        (
+            "mean_overlap",
+            "overlap_ci",
+            "mean final overlap",
+            r"overlap $m = \sum_i s_i x_i \,/\, M$",
+        ),
+        (
+            "retrieved_fraction",
+            "retrieved_ci",
+            "fraction retrieved",
+            rf"fraction with $m \geq {RETRIEVAL_OVERLAP}$",
+        ),
+        ("perfect_fraction", "perfect_ci", "fraction recalled perfectly", "fraction with $s = x$"),
+    ]
+    starts = [(0.0, "clean start"), (NOISE_FRACTION, "10% of bits flipped")]
+    theory_loads, theory_overlap, theory_error_free = one_step_theory(cfg.n_neurons, 0.3)
+    for row, (noise, start) in enumerate(starts):
+        alpha_c = measured_critical_load(results, "hebbian", noise)
+        for column, (value, ci, title, ylabel) in enumerate(columns):
+            axis = axes[row, column]
+            for rule, (name, colour, marker) in RULE_STYLES.items():
+                curve = _curve(results, rule, noise)
+                loads = [r.load for r in curve]
+                lows = [float(getattr(r, ci)[0]) for r in curve]
+                highs = [float(getattr(r, ci)[1]) for r in curve]
+                values = [float(getattr(r, value)) for r in curve]
+                axis.plot(loads, values, marker=marker, ms=4, color=colour, label=name)
+                axis.fill_between(loads, lows, highs, color=colour, alpha=0.2, lw=0)
+            axis.axvline(
+                AGS_CRITICAL_LOAD,
+                color="k",
+                ls=":",
+                lw=1.2,
+                label=r"$\alpha_c = 0.138$ (AGS, $M \to \infty$)",
+            )
+            axis.axvline(
+                cfg.error_free_load,
+                color="grey",
+                ls=(0, (5, 3)),
+                lw=1.2,
+                label=r"$N = M/(2 \ln M)$ (error-free limit)",
+            )
+            if value == "retrieved_fraction":
+                axis.axhline(0.5, color="tab:red", lw=0.8, alpha=0.6)
+                if math.isfinite(alpha_c):
+                    axis.axvline(
+                        alpha_c,
+                        color="tab:red",
+                        lw=1.5,
+                        label=r"measured Hebbian $\hat\alpha_c$ (retrieved = ½)",
+                    )
+                    axis.annotate(
+                        rf"$\hat\alpha_c = {alpha_c:.3f}$",
+                        (alpha_c, 0.5),
+                        xytext=(8, 12),
+                        textcoords="offset points",
+                        color="tab:red",
+                        fontsize=11,
+                    )
+            if noise == 0.0 and value == "mean_overlap":
+                axis.plot(
+                    theory_loads,
+                    theory_overlap,
+                    color="k",
+                    ls="--",
+                    lw=1.3,
+                    label=r"SNR, one step: $1 - 2P_{\mathrm{err}}$",
+                )
+            if noise == 0.0 and value == "perfect_fraction":
+                axis.plot(
+                    theory_loads,
+                    theory_error_free,
+                    color="k",
+                    ls="-.",
+                    lw=1.3,
+                    label=r"SNR, one step: $(1 - P_{\mathrm{err}})^M$",
+                )
+            axis.set_title(f"{title}, {start}")
+            axis.set_ylabel(ylabel)
+            axis.set_ylim(-0.05, 1.05)
+            axis.grid(alpha=0.3)
+            axis.tick_params(labelleft=True, labelbottom=True)
+            if row == 1:
+                axis.set_xlabel(r"load $\alpha = N/M$")
     handles: dict[str, Artist] = {}
-    for axis in axes:
-        for handle, label in zip(*axis.get_legend_handles_labels(), strict=True):
-            handles.setdefault(label, handle)
-    figure.legend(list(handles.values()), list(handles), loc="outside right center", fontsize=9)
+    for axis in axes.flat:
+        for handle, name in zip(*axis.get_legend_handles_labels(), strict=True):
+            handles.setdefault(name, handle)
+    figure.legend(list(handles.values()), list(handles), loc="outside right center", fontsize=10)
     figure.suptitle(
-        f"Hopfield capacity, M = {cfg.n_neurons} neurons (shaded: 95% intervals; seed {cfg.seed})"
+        f"Hopfield capacity, M = {cfg.n_neurons} neurons: recall against the load "
+        f"(shaded: 95% intervals; seed {cfg.seed})",
+        fontsize=13,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110)
+    figure.savefig(path, dpi=100)
     plt.close(figure)
     return True
 
@@ -394,26 +472,31 @@ def main(*, quick: bool = False) -> None:
         f"Hebbian, α = 0.05: mean overlap {at_05.mean_overlap:.4f}, CI low "
         f"{at_05.overlap_ci[0]:.4f} > 0.95",
         at_05.overlap_ci[0] > 0.95,
+        strength="statistical",
     )
     proof.check_true(
         f"Hebbian, α = 0.25: mean overlap {at_25.mean_overlap:.4f}, CI high "
         f"{at_25.overlap_ci[1]:.4f} < 0.9 (collapsed)",
         at_25.overlap_ci[1] < 0.9,
+        strength="statistical",
     )
     proof.check_true(
         f"measured α_c = {alpha_c:.3f} lies in [{low:.3f}, {high:.3f}] around 0.138",
         low <= alpha_c <= high,
+        strength="statistical",
     )
     at_ef, at_2ef = hebbian[error_free], hebbian[2 * error_free]
     proof.check_true(
         f"at N = M/(2 ln M) (α = {error_free:.4f}) most recalls are perfect: "
         f"{at_ef.perfect_fraction:.3f}, Wilson low {at_ef.perfect_ci[0]:.3f} ≥ 0.8",
         at_ef.perfect_ci[0] >= 0.8,
+        strength="statistical",
     )
     proof.check_true(
         f"at twice that load (α = {2 * error_free:.4f}) most are not: "
         f"{at_2ef.perfect_fraction:.3f}, Wilson high {at_2ef.perfect_ci[1]:.3f} < 0.5",
         at_2ef.perfect_ci[1] < 0.5,
+        strength="statistical",
     )
     for rule in ("pseudo_inverse", "storkey"):
         for noise in (0.0, NOISE_FRACTION):
@@ -423,16 +506,23 @@ def main(*, quick: bool = False) -> None:
                 f"{rule} beats Hebbian at α = 0.3 ({'clean' if noise == 0 else '10% flipped'}): "
                 f"CI low {better.overlap_ci[0]:.4f} > Hebbian CI high {hebb.overlap_ci[1]:.4f}",
                 better.overlap_ci[0] > hebb.overlap_ci[1],
+                strength="statistical",
             )
         proof.check_true(
             f"{rule} retrieves beyond the Hebbian α_c (clean start)",
             measured_critical_load(results, rule, 0.0) > alpha_c + 0.1,
+            strength="statistical",
         )
 
     if quick:
         proof.note("Quick mode: no figure (run `python -m proofs hopfield_capacity` for it).")
-    elif plot_capacity(results, cfg, FIGURE_PATH):
-        proof.note(f"Figure written to {FIGURE_PATH}.")
+    elif plot_capacity(results, cfg, figure_path := artefact_dir() / FIGURE_NAME):
+        proof.figure(
+            figure_path,
+            f"Recall against the load α = N/M at M = {m}: mean overlap, fraction retrieved "
+            "(the measured α_c marked) and fraction recalled perfectly, from a stored pattern "
+            "and from 10% flipped bits, with the one-step signal-to-noise predictions.",
+        )
     proof.qed()
 
 

@@ -144,7 +144,11 @@ def _verify_rise(
         f"s = {rise.state.tolist()}, update neuron i = {rise.neuron}: h_i = {field}, "
         f"s' = {list(after)}, E: {e_before} → {e_after}"
     )
-    d.check_true(f"{label}: exact E(s') = {e_after} > E(s) = {e_before}", bool(e_after > e_before))
+    d.check_true(
+        f"{label}: exact E(s') = {e_after} > E(s) = {e_before}",
+        bool(e_after > e_before),
+        strength="finite",
+    )
     Wf, bf = rise.net.floats()
     sf = rise.state.astype(np.float64)
     options = {"allow_asymmetric": asymmetric, "allow_nonzero_diagonal": diagonal}
@@ -157,13 +161,47 @@ def _verify_rise(
         f"= {e_after - e_before}",
         np.array_equal(new, np.array([float(v) for v in after]))
         and rise_impl == float(e_after - e_before),
+        strength="numeric",
+    )
+
+
+def _integer_copies_match_spec(d: Derivation) -> None:
+    """The fast integer energy and updates used in the searches equal spec's exact definitions."""
+    nets = list(
+        _networks(2, symmetric=False, diagonal_values=ENTRY_VALUES, bias_values=ENTRY_VALUES)
+    )
+    nets += list(
+        _networks(2, symmetric=True, diagonal_values=ENTRY_VALUES, bias_values=ENTRY_VALUES)
+    )
+    mismatches = 0
+    for net in nets:
+        W, b = net.exact()
+        states = _all_states(net.size)
+        twice = _twice_energy(net, states)
+        synchronous = _synchronous(net, states)
+        for row, state in enumerate(states):
+            exact_state = hs.exact_matrix([[int(v)] for v in state])
+            mismatches += int(twice[row] != 2 * hs.exact_energy(W, b, exact_state))
+            exact_sync = hs.exact_synchronous_update(W, b, exact_state)
+            mismatches += int(list(synchronous[row]) != list(exact_sync))
+            for neuron in range(net.size):
+                exact_after = hs.exact_update_neuron(W, b, exact_state, neuron)
+                mismatches += int(list(_update(net, states, neuron)[row]) != list(exact_after))
+    d.check_true(
+        f"the integer energy, asynchronous and synchronous updates used in the searches equal "
+        f"spec's exact E, update rule and field on all {len(nets)} networks with M = 2 (weights, "
+        "diagonal and bias in {−1, 0, 1}) and every state",
+        mismatches == 0,
+        strength="finite",
     )
 
 
 def _asymmetric(d: Derivation) -> None:
     d.step("(a) Drop symmetry: search asymmetric zero-diagonal W (entries −1, 0, 1), b = 0")
     rise, searched = _first_rise(net for size in (2, 3) for net in _networks(size, symmetric=False))
-    d.check_true(f"a rise found after searching {searched} networks", rise is not None)
+    d.check_true(
+        f"a rise found after searching {searched} networks", rise is not None, strength="finite"
+    )
     assert rise is not None
     _verify_rise(d, "(a) asymmetric W", rise, asymmetric=True, diagonal=False)
     d.note(
@@ -197,9 +235,10 @@ def _asymmetric(d: Derivation) -> None:
                 d.check_true(
                     "(a) an asymmetric W also breaks convergence: the sweeps cycle",
                     not run.converged and run.cycle_length is not None and run.cycle_length >= 2,
+                    strength="numeric",
                 )
                 return
-    d.check_true("(a) an asymmetric cycling network exists for M = 2", False)
+    d.check_true("(a) an asymmetric cycling network exists for M = 2", False, strength="finite")
 
 
 def _positive_diagonal(d: Derivation) -> None:
@@ -208,11 +247,19 @@ def _positive_diagonal(d: Derivation) -> None:
         "self-coupling drops out of ΔE: with h_i = h̃_i + d σ (h̃_i without the j = i term),",
         sympy.Eq(sympy.Symbol("ΔE"), hs.energy_change_split_field(), evaluate=False),
     )
+    d.check_equal(
+        "(b) the ΔE split here is the one derived from the energy E = −½ sᵀWs − bᵀs by flipping "
+        "s_i (spec.hopfield.energy_change_derived, symmetric W, symbolic M)",
+        hs.apply_symmetry(hs.energy_change_derived()),
+        hs.energy_change_with_diagonal(),
+        strength="symbolic",
+    )
     reduced = hs.energy_change_plus_minus_one()
     d.check_equal(
         "(b) for σ² = τ² = 1: ΔE = −(τ − σ) h̃_i, independent of d",
         reduced,
         -(hs.NEW - hs.OLD) * hs.OFF_DIAGONAL_FIELD,
+        strength="symbolic",
     )
     d.note("But the update reads h_i = h̃_i + d σ, so d shifts the threshold. By cases:")
     positive = sympy.Symbol("e", positive=True)
@@ -223,6 +270,7 @@ def _positive_diagonal(d: Derivation) -> None:
         d.check_true(
             f"(b) [{case.description}] ΔE = {case.energy_change} < 0 (sympy: e > 0, p > 0, q ≥ 0)",
             bool(case.energy_change.is_negative),
+            strength="symbolic",
         )
     d.note("(A neuron that does not flip leaves E unchanged.) So a positive diagonal keeps")
     d.note("the energy monotone — every flip even lowers E by at least 2·w_ii.")
@@ -236,6 +284,7 @@ def _positive_diagonal(d: Derivation) -> None:
         f"(b) exhaustive exact check: {len(nets)} symmetric networks (M = 2, 3; off-diagonal "
         f"and bias in {{−1, 0, 1}}, diagonal in {{1, 2}}), every state and neuron: {rises} rises",
         rises == 0,
+        strength="finite",
     )
     net = Network(np.array([[2, 1], [1, 2]], dtype=np.int64), np.zeros(2, dtype=np.int64))
     states = _all_states(2)
@@ -252,6 +301,7 @@ def _positive_diagonal(d: Derivation) -> None:
         f"(b) what a positive diagonal does instead: W = [[2, 1], [1, 2]] makes all "
         f"{fixed} states fixed points (spurious memories); with zero diagonal only {fixed_zero}",
         fixed == 4 and fixed_zero == 2,
+        strength="finite",
     )
 
 
@@ -265,12 +315,14 @@ def _negative_diagonal(d: Derivation) -> None:
             f"(c) [{case.description}] sympy cannot sign ΔE = {case.energy_change} "
             f"(is_nonpositive = {case.energy_change.is_nonpositive})",
             case.energy_change.is_nonpositive is None,
+            strength="symbolic",
         )
         witnesses.append(case.energy_change.subs(hs.FIELD_POSITIVE_PART, positive / 2))
     d.check_true(
         f"(c) with p = e/2 (a field that flips the neuron only because of the negative "
         f"self-coupling), ΔE = {witnesses[0]} > 0",
         bool(witnesses[0].is_positive),
+        strength="finite",
     )
     rise, searched = _first_rise(
         net
@@ -278,7 +330,11 @@ def _negative_diagonal(d: Derivation) -> None:
         for net in _networks(size, symmetric=True, diagonal_values=(0, -1, -2))
         if np.diagonal(net.weights).min() < 0
     )
-    d.check_true(f"(c) a concrete rise found after searching {searched} networks", rise is not None)
+    d.check_true(
+        f"(c) a concrete rise found after searching {searched} networks",
+        rise is not None,
+        strength="finite",
+    )
     assert rise is not None
     _verify_rise(d, "(c) negative diagonal", rise, asymmetric=False, diagonal=True)
     run = hopfield_impl.run_to_fixed_point(
@@ -292,6 +348,7 @@ def _negative_diagonal(d: Derivation) -> None:
         f"(c) a single neuron with w_11 = −1 oscillates under asynchronous updates: "
         f"states {run.states[:, 0].tolist()}, cycle_length = {run.cycle_length}",
         not run.converged and run.cycle_length == 2,
+        strength="numeric",
     )
 
 
@@ -336,7 +393,7 @@ def _synchronous_updates(d: Derivation) -> None:
             1,
         )
     )
-    d.check_true("(d) a 2-cycle with unequal energies exists", bool(found))
+    d.check_true("(d) a 2-cycle with unequal energies exists", bool(found), strength="finite")
     net, start, _ = found[0]
     W, b = net.exact()
     s0 = hs.exact_matrix([[int(v)] for v in start])
@@ -348,6 +405,7 @@ def _synchronous_updates(d: Derivation) -> None:
     d.check_true(
         "(d) exactly: s(2) = s(0) ≠ s(1), and E rises at one of the two steps",
         s2 == s0 and s1 != s0 and bool(energies[1] > energies[0] or energies[2] > energies[1]),
+        strength="finite",
     )
     Wf, bf = net.floats()
     run = hopfield_impl.run_to_fixed_point(
@@ -358,6 +416,7 @@ def _synchronous_updates(d: Derivation) -> None:
         f"(d) impl replays it: cycle_length = {run.cycle_length}, energies "
         f"{run.energies.tolist()} (rise: {rises})",
         run.cycle_length == 2 and not run.converged and rises,
+        strength="numeric",
     )
     d.note(
         "Synchronous dynamics still ends in period 1 or 2: proofs.hopfield_synchronous_lyapunov."
@@ -375,6 +434,7 @@ def main() -> None:
         "each can be dropped only at the cost of a rising energy, except that a positive "
         "diagonal is harmless (it adds spurious fixed points instead)",
     )
+    _integer_copies_match_spec(d)
     _asymmetric(d)
     _positive_diagonal(d)
     _negative_diagonal(d)

@@ -53,6 +53,7 @@ def _concrete_cross_check(derivation: Derivation) -> None:
         f"{checked} concrete cases (M = 3: random integer W, asymmetric with any diagonal; every "
         f"±1 state, neuron and new value)",
         checked == 4 * 2**size * size * 2,
+        strength="finite",
     )
 
 
@@ -93,6 +94,7 @@ def main() -> None:
         "½ Δ Σ_j (w_ij − w_ji) s_j",
         general - hs.energy_change_with_diagonal(),
         hs.asymmetry_residual(),
+        strength="symbolic",
     )
 
     symmetric = hs.apply_symmetry(general)
@@ -105,6 +107,7 @@ def main() -> None:
         "With symmetry, ΔE = −Δ (Σ_j w_ij s_j + b_i) − ½ w_ii Δ²",
         symmetric,
         hs.energy_change_with_diagonal(),
+        strength="symbolic",
     )
 
     zero_diagonal = hs.apply_zero_diagonal(symmetric)
@@ -116,6 +119,7 @@ def main() -> None:
         "With symmetry and zero diagonal, ΔE = −Δs_i · h_i, h_i = Σ_j w_ij s_j + b_i",
         zero_diagonal,
         hs.energy_change_closed_form(hs.DELTA, h),
+        strength="symbolic",
     )
     d.note(
         "(For ±1 states the diagonal term is harmless in itself — see "
@@ -140,21 +144,30 @@ def main() -> None:
             f"[{case.description}] ΔE = {case.energy_change} is ≤ 0 (sympy, from the "
             f"assumptions p > 0, q ≥ 0)",
             bool(case.energy_change.is_nonpositive),
+            strength="symbolic",
         )
     for case in cases:
         if case.delta == 0:
             d.check_true(
                 f"[{case.description}] the state does not change, so ΔE = 0",
                 case.energy_change == 0,
+                strength="symbolic",
             )
         else:
             symbol = q if case.field.has(q) else p
             roots = sympy.solve(sympy.Eq(case.energy_change, 0), symbol)
             zero_field = [r for r in roots if case.field.subs(symbol, r) == 0]
             d.check_true(
-                f"[{case.description}] the state changes (Δ = {case.delta}); ΔE = 0 has "
-                f"solutions {symbol} ∈ {roots}, exactly those where h_i = 0",
+                f"[{case.description}] the state changes (Δ = {case.delta}); "
+                + (
+                    f"ΔE = 0 only at {symbol} ∈ {{{', '.join(map(str, roots))}}}, exactly where "
+                    "h_i = 0"
+                    if roots
+                    else f"ΔE = 0 has no solution with {symbol} "
+                    f"{'>' if symbol.is_positive else '≥'} 0, so ΔE < 0 strictly"
+                ),
                 len(roots) == len(zero_field),
+                strength="symbolic",
             )
     d.note(
         "So ΔE ≤ 0 always, and ΔE = 0 iff the state does not change or h_i = 0 (the tie, "
@@ -174,6 +187,7 @@ def main() -> None:
                 f"[{case.description}] ΔE < 0 ({strict}) or the change is −1 → +1 "
                 f"({tie_is_upward})",
                 strict or tie_is_upward,
+                strength="symbolic",
             )
 
     _concrete_cross_check(d)

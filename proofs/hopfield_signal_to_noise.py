@@ -55,6 +55,7 @@ def main() -> None:
             proof.check_zero(
                 f"decomposition, M = {m}, N = {n}, neuron {neuron}",
                 snr.aligned_field_residual(m, n, neuron=neuron),
+                strength="finite",
             )
     proof.note(
         f"(expanded for the concrete sizes M ∈ 2..5, N ∈ 1..4 only; "
@@ -67,14 +68,14 @@ def main() -> None:
         "bits; each case of shared indices is a product of concrete independent bits)",
         moments,
     )
-    proof.check_equal("E[y_jn]", moments["mean"], 0)
-    proof.check_equal("E[y_jn²]", moments["square"], 1)
+    proof.check_equal("E[y_jn]", moments["mean"], 0, strength="symbolic")
+    proof.check_equal("E[y_jn²]", moments["square"], 1, strength="symbolic")
     for case in ("same j, different n", "different j, same n", "different j, different n"):
-        proof.check_equal(f"E[y y'] ({case})", moments[case], 0)
+        proof.check_equal(f"E[y y'] ({case})", moments[case], 0, strength="symbolic")
 
     K = snr.crosstalk_term_count()
     proof.step("Number of crosstalk terms (symbolic summation over j ≠ i, n ≠ μ)", K)
-    proof.check_equal("K = (M − 1)(N − 1)", K, (M - 1) * (N - 1))
+    proof.check_equal("K = (M − 1)(N − 1)", K, (M - 1) * (N - 1), strength="symbolic")
 
     mean, variance = snr.crosstalk_mean(), snr.crosstalk_variance()
     proof.step(
@@ -82,23 +83,32 @@ def main() -> None:
         "Var[cS] = c²(K E[y²] + K(K−1) E[y y'])",
         sympy.Tuple(mean, variance),
     )
-    proof.check_equal("E[c S_i] = 0", mean, 0)
-    proof.check_equal("Var[c S_i] = c²(M − 1)(N − 1)", variance, c**2 * (M - 1) * (N - 1))
+    proof.check_equal("E[c S_i] = 0", mean, 0, strength="symbolic")
+    proof.check_equal(
+        "Var[c S_i] = c²(M − 1)(N − 1)", variance, c**2 * (M - 1) * (N - 1), strength="symbolic"
+    )
     one_over_m = snr.crosstalk_variance_one_over_m()
     proof.step("With the 1/M normalisation (c = 1/M) the variance is", one_over_m)
-    proof.check_equal("Var = (N − 1)(M − 1)/M²", one_over_m, (N - 1) * (M - 1) / M**2)
+    proof.check_equal(
+        "Var = (N − 1)(M − 1)/M²", one_over_m, (N - 1) * (M - 1) / M**2, strength="symbolic"
+    )
     limit = snr.crosstalk_variance_limit()
     proof.step("and at N = αM, as M → ∞ (sympy limit), it tends to the load", limit)
-    proof.check_equal("lim Var = α", limit, alpha)
+    proof.check_equal("lim Var = α", limit, alpha, strength="symbolic")
 
     ratio = snr.signal_to_noise_ratio()
     proof.step(
         "Signal-to-noise ratio: signal c(M − 1) over the crosstalk's standard deviation", ratio
     )
-    proof.check_equal("SNR = √((M − 1)/(N − 1))", ratio, sympy.sqrt((M - 1) / (N - 1)))
-    proof.check_zero("∂SNR/∂c = 0 (normalisation-free)", sympy.diff(ratio, c))
     proof.check_equal(
-        "lim SNR at N = αM is 1/√α", snr.signal_to_noise_ratio_limit(), 1 / sympy.sqrt(alpha)
+        "SNR = √((M − 1)/(N − 1))", ratio, sympy.sqrt((M - 1) / (N - 1)), strength="symbolic"
+    )
+    proof.check_zero("∂SNR/∂c = 0 (normalisation-free)", sympy.diff(ratio, c), strength="symbolic")
+    proof.check_equal(
+        "lim SNR at N = αM is 1/√α",
+        snr.signal_to_noise_ratio_limit(),
+        1 / sympy.sqrt(alpha),
+        strength="symbolic",
     )
 
     proof.step(
@@ -111,11 +121,13 @@ def main() -> None:
             f"M = {m}, N = {n}: enumerated law of S = 2·Bin({(m - 1) * (n - 1)}, ½) − K",
             snr.enumerated_crosstalk_distribution(m, n)
             == snr.binomial_crosstalk_distribution((m - 1) * (n - 1)),
+            strength="finite",
         )
         proof.check_equal(
             f"M = {m}, N = {n}: enumerated P_err = binomial tail (with the tie rule)",
             snr.enumerated_bit_error_probability(m, n),
             snr.exact_bit_error_probability(m, n),
+            strength="finite",
         )
 
     # ------------------------------------------------------------------ approximations
@@ -130,7 +142,9 @@ def main() -> None:
             evaluate=False,
         ),
     )
-    proof.check_zero("∫_{−∞}^{−s} φ = ½ erfc(s/√2)", snr.gaussian_tail_residual())
+    proof.check_zero(
+        "∫_{−∞}^{−s} φ = ½ erfc(s/√2)", snr.gaussian_tail_residual(), strength="symbolic"
+    )
     gaussian = snr.bit_error_probability_gaussian()
     proof.step("Finite-M prediction (exact variance, normal law): P_err(M, N) ≈", gaussian)
     gaussian_numeric = sympy.lambdify((M, N), gaussian, modules=[{"erfc": math.erfc}, "math"])
@@ -148,12 +162,14 @@ def main() -> None:
             f"0.4748/√K = {bound:.2e} (rigorous: the exact P_err lies between the CDF of S just "
             "below and at −(M − 1))",
             abs(approx - exact) <= bound,
+            strength="numeric",
         )
         if exact >= 1e-3:
             proof.check_true(
                 f"M = {m}, N = {n}: relative gap {abs(approx / exact - 1):.2%} < 1% where "
                 "P_err ≥ 1e-3 (observed, far tighter than Berry–Esseen)",
                 abs(approx / exact - 1) < 0.01,
+                strength="numeric",
             )
 
     limit_form = snr.bit_error_probability_load()
@@ -162,6 +178,7 @@ def main() -> None:
         "½ erfc(SNR/√2) at SNR = 1/√α equals ½ erfc(1/√(2α))",
         limit_form,
         sympy.erfc(1 / sympy.sqrt(2 * alpha)) / 2,
+        strength="symbolic",
     )
     limit_numeric = sympy.lambdify(alpha, limit_form, modules=[{"erfc": math.erfc}, "math"])
     target = 0.01
@@ -175,10 +192,12 @@ def main() -> None:
     proof.check_true(
         f"P_err({load_1pct:.5f}) = {limit_numeric(load_1pct):.12f} = 0.01 to 1e-12",
         abs(limit_numeric(load_1pct) - target) < 1e-12,
+        strength="numeric",
     )
     proof.check_true(
         "P_err increases with the load (derivative > 0 at α = 0.1, 0.5)",
         all(float(sympy.diff(limit_form, alpha).subs(alpha, a)) > 0 for a in (0.1, 0.5)),
+        strength="numeric",
     )
 
     proof.step(
@@ -186,7 +205,9 @@ def main() -> None:
         "number of wrong bits M·P_err → 0. Leading asymptotics of erfc: sympy's limit of "
         f"erfc(x)·x·√π·exp(x²) as x → ∞ is {snr.erfc_tail_ratio_limit()}."
     )
-    proof.check_equal("erfc(x) ~ e^{−x²}/(x√π) as x → ∞", snr.erfc_tail_ratio_limit(), 1)
+    proof.check_equal(
+        "erfc(x) ~ e^{−x²}/(x√π) as x → ∞", snr.erfc_tail_ratio_limit(), 1, strength="symbolic"
+    )
     exponent = snr.error_count_exponent()
     proof.step(
         "so P_err ~ √α e^{−1/(2α)}/√(2π) as α → 0; at α = κ/ln M, log(M·P_err)/log M → "
@@ -195,16 +216,24 @@ def main() -> None:
     )
     kappa = snr.error_free_load_coefficient()
     proof.check_equal(
-        "the exponent changes sign at κ = ½: N = M/(2 ln M)", kappa, sympy.Rational(1, 2)
+        "the exponent changes sign at κ = ½: N = M/(2 ln M)",
+        kappa,
+        sympy.Rational(1, 2),
+        strength="symbolic",
     )
     proof.check_true(
-        "below it (κ = 0.4) the expected error count → 0", float(exponent.subs(snr.kappa, 0.4)) < 0
+        "below it (κ = 0.4) the expected error count → 0",
+        float(exponent.subs(snr.kappa, 0.4)) < 0,
+        strength="finite",
     )
-    proof.check_true("above it (κ = 0.6) it → ∞", float(exponent.subs(snr.kappa, 0.6)) > 0)
+    proof.check_true(
+        "above it (κ = 0.6) it → ∞", float(exponent.subs(snr.kappa, 0.6)) > 0, strength="finite"
+    )
     proof.check_equal(
         "all N patterns error-free at once (N·M·P_err → 0) needs κ = ¼: N = M/(4 ln M)",
         snr.error_free_load_coefficient(all_patterns=True),
         sympy.Rational(1, 4),
+        strength="symbolic",
     )
 
     # ------------------------------------------------------------------ hypotheses
@@ -218,11 +247,13 @@ def main() -> None:
         f"unbiased bits: with P(x = +1) = 3/4, E[y] = {biased_mean} ≠ 0, so the crosstalk mean "
         "c·K·E[y] grows with K and the zero-mean law fails",
         biased_mean != 0,
+        strength="finite",
     )
     duplicate = stats.Rademacher("d_i") ** 2 * stats.Rademacher("d_j") ** 2
     proof.check_true(
         "independent patterns: if x^(n) = x^(μ) the term is x_i² x_j² with E = 1 ≠ 0",
         sympy.simplify(stats.E(duplicate)) == 1,
+        strength="finite",
     )
     with_diagonal = sympy.limit(
         ((snr.signal() + c * N) / sympy.sqrt(snr.crosstalk_variance()))
@@ -235,11 +266,13 @@ def main() -> None:
         f"zero diagonal: keeping w_ii = cN adds cN to the signal; the limiting SNR becomes "
         f"{sympy.simplify(with_diagonal)} ≠ 1/√α",
         sympy.simplify(with_diagonal - 1 / sympy.sqrt(alpha)) != 0,
+        strength="symbolic",
     )
     proof.check_true(
         "c > 0: with c = −1 the signal c(M − 1) points against the stored bit (E[x_i h_i] < 0 "
         "for M = 10)",
         bool(snr.signal().subs({c: -1, M: 10}) < 0),
+        strength="finite",
     )
     proof.qed()
 

@@ -34,6 +34,32 @@ def _lyapunov(weights: IntArray, bias: IntArray, now: IntArray, prev: IntArray) 
     return result
 
 
+def _integer_copies_match_spec(d: Derivation) -> None:
+    """The fast integer L and synchronous update used below equal spec's exact definitions."""
+    values = (-1, 0, 1)
+    signs = [np.array(s, dtype=np.int64) for s in itertools.product((1, -1), repeat=2)]
+    cases = mismatches = 0
+    for w01, w00, w11, b0, b1 in itertools.product(values, repeat=5):
+        weights = np.array([[w00, w01], [w01, w11]], dtype=np.int64)
+        bias = np.array([b0, b1], dtype=np.int64)
+        W, b = hs.exact_matrix(weights.tolist()), hs.exact_matrix([[b0], [b1]])
+        for now, prev in itertools.product(signs, repeat=2):
+            cases += 1
+            now_exact = hs.exact_matrix([[int(v)] for v in now])
+            prev_exact = hs.exact_matrix([[int(v)] for v in prev])
+            fast = _lyapunov(weights, bias, now[None, :], prev[None, :])[0]
+            mismatches += int(fast != hs.exact_two_step_lyapunov(W, b, now_exact, prev_exact))
+            stepped = _sync(weights, bias, now[None, :])[0]
+            mismatches += int(list(stepped) != list(hs.exact_synchronous_update(W, b, now_exact)))
+    d.check_true(
+        f"the integer L and synchronous update used below equal spec's exact definitions in all "
+        f"{cases} cases with M = 2 (symmetric W, diagonal and bias in {{−1, 0, 1}}, every pair of "
+        "states)",
+        mismatches == 0,
+        strength="finite",
+    )
+
+
 def _exhaustive(d: Derivation) -> None:
     """Exact integer check: every symmetric W (any diagonal), every bias and start, M = 2, 3."""
     values = (-1, 0, 1)
@@ -70,6 +96,7 @@ def _exhaustive(d: Derivation) -> None:
         f"entries and biases in {{−1, 0, 1}} (diagonal included), every start: L rose "
         f"{rises} times, longest final period {worst_period}",
         rises == 0 and worst_period <= 2,
+        strength="finite",
     )
 
 
@@ -113,9 +140,14 @@ def _asymmetric_cycle(d: Derivation) -> None:
                     f"{run.cycle_length}, and L rises somewhere along the cycle",
                     run.cycle_length == period
                     and any(bool(b2 > b1) for b1, b2 in itertools.pairwise(lyapunov)),
+                    strength="finite",
                 )
                 return
-    d.check_true("an asymmetric network with a synchronous cycle of period > 2 exists", False)
+    d.check_true(
+        "an asymmetric network with a synchronous cycle of period > 2 exists",
+        False,
+        strength="finite",
+    )
 
 
 def main() -> None:
@@ -144,6 +176,7 @@ def main() -> None:
         "the antisymmetric part",
         hs.canonical_sums(derived - closed),
         hs.canonical_sums(hs.lyapunov_asymmetry_residual()),
+        strength="symbolic",
     )
     swapped = hs.swap_dummies_of_cross_term(derived)
     d.step(
@@ -156,6 +189,7 @@ def main() -> None:
         "With symmetry, L(t+1) − L(t) = −Σ_i (s_i(t+1) − s_i(t−1)) (Σ_j w_ij s_j(t) + b_i)",
         hs.canonical_sums(symmetric),
         hs.canonical_sums(closed),
+        strength="symbolic",
     )
 
     d.step(
@@ -169,6 +203,7 @@ def main() -> None:
             f"[s_i(t−1) = {case.old_state}, h_i(t) = {case.field}] s_i(t+1) = {case.new_state}, "
             f"summand {term} ≤ 0",
             bool(term.is_nonpositive),
+            strength="symbolic",
         )
     d.note("So ΔL ≤ 0: L never increases along synchronous dynamics.")
 
@@ -183,6 +218,7 @@ def main() -> None:
                 f"[s_i(t−1) = {case.old_state}, h_i(t) = {case.field}] summand can be 0: "
                 f"{zero_possible}; if so the change is −1 → +1: {case.delta == 2}",
                 (not zero_possible) or case.delta == 2,
+                strength="symbolic",
             )
     d.note(
         "Hence V(t) = (L(t), −#{+1 in s(t)} − #{+1 in s(t−1)}) decreases strictly in "
@@ -190,6 +226,7 @@ def main() -> None:
         "s(t+1) has more +1 entries than s(t−1). V takes finitely many values (2^M × 2^M "
         "pairs), so from some t on, s(t+1) = s(t−1): a fixed point or a 2-cycle."
     )
+    _integer_copies_match_spec(d)
     _exhaustive(d)
     d.step("Dropping symmetry: search asymmetric W (M = 3, entries −1, 0, 1, b = 0)")
     _asymmetric_cycle(d)

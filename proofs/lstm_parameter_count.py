@@ -39,33 +39,61 @@ def main() -> None:
     d.step(f"Sum over the {len(spec.LSTM_BLOCKS)} blocks {spec.LSTM_BLOCKS}", total)
     factored = sympy.factor(total)
     d.step("Factor the sum", factored)
-    d.check_equal("summed shapes = book's 4m(m + n + 1)", sympy.expand(total - book_lstm), 0)
+    d.check_equal(
+        "summed shapes = book's 4m(m + n + 1)",
+        sympy.expand(total - book_lstm),
+        0,
+        strength="symbolic",
+    )
     d.check_true(
         "factor() returns a product with m as a factor (the count is m times per-unit count)",
         isinstance(factored, sympy.Mul) and m in factored.args,
+        strength="symbolic",
     )
 
     general = spec.symbolic_block_count(1)
     d.step("With a symbolic number of blocks g, Σ_{j=1}^{g} (mn + m² + m) =", sympy.factor(general))
-    d.check_equal("g = 4 recovers the LSTM count", general.subs(spec.g, 4), total)
+    d.check_equal(
+        "g = 4 recovers the LSTM count", general.subs(spec.g, 4), total, strength="symbolic"
+    )
 
     two_bias = spec.lstm_parameter_count(2)
     d.step(
         "PyTorch/cuDNN keep two biases b_ih, b_hh per gate; summing again", sympy.factor(two_bias)
     )
-    d.check_equal("two-bias LSTM = 4m(m + n + 2)", sympy.expand(two_bias - 4 * m * (m + n + 2)), 0)
+    d.check_equal(
+        "two-bias LSTM = 4m(m + n + 2)",
+        sympy.expand(two_bias - 4 * m * (m + n + 2)),
+        0,
+        strength="symbolic",
+    )
 
     gru, gru_two = spec.gru_parameter_count(1), spec.gru_parameter_count(2)
     gru_after = spec.gru_parameter_count(1, reset_after=True)
     d.step("GRU (blocks r, z, h~), one bias per gate", sympy.factor(gru))
-    d.check_equal("one-bias GRU = 3m(m + n + 1)", sympy.expand(gru - 3 * m * (m + n + 1)), 0)
-    d.check_equal("two-bias GRU = 3m(m + n + 2)", sympy.expand(gru_two - 3 * m * (m + n + 2)), 0)
+    d.check_equal(
+        "one-bias GRU = 3m(m + n + 1)",
+        sympy.expand(gru - 3 * m * (m + n + 1)),
+        0,
+        strength="symbolic",
+    )
+    d.check_equal(
+        "two-bias GRU = 3m(m + n + 2)",
+        sympy.expand(gru_two - 3 * m * (m + n + 2)),
+        0,
+        strength="symbolic",
+    )
     d.step(
         "PyTorch's GRU variant r ⊙ (U h + b_hn) cannot merge b_hn into b_h: "
         "one bias per gate plus b_hn",
         sympy.factor(gru_after),
     )
-    d.check_equal("reset-after GRU = 3m(m + n + 1) + m", sympy.expand(gru_after - gru - m), 0)
+    d.check_equal(
+        "reset-after GRU = 3m(m + n + 1) + m",
+        sympy.expand(gru_after - gru - m),
+        0,
+        strength="symbolic",
+    )
 
     growth = spec.growth_in_hidden_size(total)
     d.step(
@@ -74,17 +102,28 @@ def main() -> None:
         "lim_{m→∞} count / m² =",
         growth.limit_over_m_squared,
     )
-    d.check_true("the count is quadratic in m", growth.degree == 2)
-    d.check_equal("count / m² → 4 (the four U matrices dominate)", growth.limit_over_m_squared, 4)
-    d.check_true("the count is linear in n (degree 1)", sympy.Poly(total, n).degree() == 1)
+    d.check_true("the count is quadratic in m", growth.degree == 2, strength="symbolic")
+    d.check_equal(
+        "count / m² → 4 (the four U matrices dominate)",
+        growth.limit_over_m_squared,
+        4,
+        strength="symbolic",
+    )
+    d.check_true(
+        "the count is linear in n (degree 1)",
+        sympy.Poly(total, n).degree() == 1,
+        strength="symbolic",
+    )
     ratio = spec.recurrent_to_input_ratio(4)
     d.step("Recurrent (U) to input (W) weights: 4·m·m / (4·m·n) cancels to", ratio)
-    d.check_equal("ratio = m/n", ratio, m / n)
+    d.check_equal("ratio = m/n", ratio, m / n, strength="symbolic")
 
     d.note("Hypothesis dropped — 'one bias per gate': the two-bias count differs by 4m:")
     difference = sympy.expand(two_bias - total)
     d.note(f"  4m(m+n+2) − 4m(m+n+1) = {difference}  (≠ 0 for every m ≥ 1)")
-    d.check_true("dropping 'one bias per gate' changes the count", difference == 4 * m)
+    d.check_true(
+        "dropping 'one bias per gate' changes the count", difference == 4 * m, strength="symbolic"
+    )
 
     d.step("Table (n, m) → count; every entry also counted from real impl arrays")
     lambdified = {
@@ -120,7 +159,9 @@ def main() -> None:
         print(f"  {size_in:>5} {size_hidden:>5} | " + " | ".join(row))
     print()
     d.check_true(
-        f"spec counts equal impl's counts from array shapes for (n, m) in {TABLE_SIZES}", all_match
+        f"spec counts equal impl's counts from array shapes for (n, m) in {TABLE_SIZES}",
+        all_match,
+        strength="finite",
     )
     d.qed()
 

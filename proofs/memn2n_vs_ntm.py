@@ -73,12 +73,16 @@ def main() -> None:
     )
     d.step("Symbolic hop, shown for N = 2, d = 1: o =", small[0])
     d.check_equal(
-        "N = 3, d = 2: spec MemN2N read = Σ_i softmax_i(m_iᵀ u) c_i written out", hop, explicit
+        "N = 3, d = 2: spec MemN2N read = Σ_i softmax_i(m_iᵀ u) c_i written out",
+        hop,
+        explicit,
+        strength="finite",
     )
     d.check_equal(
         "spec MemN2N read = spec.attention.key_value_attention with the dot score",
         hop,
         spec_attention.key_value_attention(u, m, c, symbolic_dot),
+        strength="finite",
     )
 
     # --- 1'. numeric: a hop of a real model
@@ -103,8 +107,11 @@ def main() -> None:
     d.check_true(
         "hop 1 read o^1 = key_value_attention(u^1, A-embedded story, C-embedded story), exactly",
         bool(np.array_equal(hop_result.read, attention)),
+        strength="numeric",
     )
-    d.check_true("the empty slot gets weight exactly 0", bool(hop_result.weights[3] == 0))
+    d.check_true(
+        "the empty slot gets weight exactly 0", bool(hop_result.weights[3] == 0), strength="numeric"
+    )
 
     # --- 2. never writes
     snapshot = [a.copy() for a in params.distinct_arrays()]
@@ -124,11 +131,13 @@ def main() -> None:
         and all(
             np.array_equal(a, b) for a, b in zip(params.distinct_arrays(), snapshot, strict=True)
         ),
+        strength="numeric",
     )
     keys_after = mn.embed_memory(story, params.key_embeddings[0])
     d.check_true(
         "the memory read at hop 1 is the same after three hops",
         bool(np.array_equal(keys, keys_after)),
+        strength="numeric",
     )
 
     # --- 3. NTM content read is attention over M itself
@@ -158,6 +167,7 @@ def main() -> None:
     d.check_true(
         "NTM content read = key_value_attention(k, keys = M, values = M, score = β·cos) to 1e-12",
         bool(np.allclose(ntm_read, as_attention, rtol=0, atol=1e-12)),
+        strength="numeric",
     )
 
     # --- 4. NTM write changes every slot to the degree of its weight
@@ -172,30 +182,38 @@ def main() -> None:
     d.check_true(
         "with e = 0 the change of slot i is w(i)·a (to 1e-15): every slot with w(i) > 0 moves",
         bool(np.allclose(change, write_weights[:, None] * add, rtol=0, atol=1e-15)),
+        strength="numeric",
     )
     erase = np.array([1.0, 0.5, 0.0])
     written = ntm.write(memory, write_weights, erase, add)
     d.check_true(
-        "a slot of weight 0 is unchanged, exactly", bool(np.array_equal(written[3], memory[3]))
+        "a slot of weight 0 is unchanged, exactly",
+        bool(np.array_equal(written[3], memory[3])),
+        strength="numeric",
     )
     d.check_true(
         "erase and add act on every weighted slot: slots 0–2 all differ from before",
         all(not np.array_equal(written[n], memory[n]) for n in range(3)),
+        strength="numeric",
     )
     replace = ntm.write(memory, np.array([0.0, 1.0, 0.0, 0.0]), np.ones(3), add)
     d.check_true(
-        "weight 1 with e = 1 replaces slot 1 by a, exactly", bool(np.array_equal(replace[1], add))
+        "weight 1 with e = 1 replaces slot 1 by a, exactly",
+        bool(np.array_equal(replace[1], add)),
+        strength="numeric",
     )
     partial = ntm.write(memory, np.array([0.0, 1.0, 0.0, 0.0]), np.full(3, 0.5), add)
     d.check_true(
         "drop e = 1: weight 1 with e = 1/2 keeps half the old slot (M'(1) = M(1)/2 + a ≠ a)",
         bool(np.allclose(partial[1], memory[1] / 2 + add)) and not np.allclose(partial[1], add),
+        strength="numeric",
     )
     mm, ww, ee, aa = sympy.symbols("m w e a", real=True)
     d.check_equal(
         "symbolically (spec.write_entry) m' − m = w(a − e m): the change is proportional to w",
         sympy.expand(spec_ntm.write_entry(mm, ww, ee, aa) - mm),
         sympy.expand(ww * (aa - ee * mm)),
+        strength="symbolic",
     )
 
     # --- 5. location addressing
@@ -205,6 +223,7 @@ def main() -> None:
     d.check_true(
         "identical rows: NTM content weights are uniform (content cannot tell slots apart)",
         bool(np.allclose(content, 0.25, rtol=0, atol=1e-15)),
+        strength="numeric",
     )
     moved = ntm.address(
         np.array([1.0, 0.0]),
@@ -222,6 +241,7 @@ def main() -> None:
     d.check_true(
         "the focus moves one slot on: w = (0, 1, 0, 0)",
         bool(np.allclose(moved, [0, 1, 0, 0], rtol=0, atol=1e-15)),
+        strength="numeric",
     )
     twin_story = np.array([[3, 4], [3, 4], [3, 4]])
     twin = mn.memn2n_forward(
@@ -235,6 +255,7 @@ def main() -> None:
         "MemN2N without temporal encoding spreads weight equally over identical sentences "
         "(no notion of location)",
         bool(np.allclose(twin.weights[0], 1 / 3, rtol=0, atol=1e-15)),
+        strength="numeric",
     )
 
     # --- 6. capacity without parameters
@@ -245,7 +266,10 @@ def main() -> None:
         count,
     )
     d.check_equal(
-        "the sum reduces to (K + 1) V d", count, (spec_memory.K + 1) * spec_memory.V * spec_memory.d
+        "the sum reduces to (K + 1) V d",
+        count,
+        (spec_memory.K + 1) * spec_memory.V * spec_memory.d,
+        strength="symbolic",
     )
     d.check_true(
         "it does not depend on the number of memory slots: the memory grows without new "
@@ -253,10 +277,12 @@ def main() -> None:
         spec_memory.N_max not in count.free_symbols
         and spec_memory.N_max
         in spec_memory.parameter_count("adjacent", temporal=True).free_symbols,
+        strength="symbolic",
     )
     d.check_true(
         "the real model's array sizes agree: parameter_count() = (K + 1) V d = 4·8·4",
         params.parameter_count() == 4 * 8 * 4,
+        strength="finite",
     )
 
     d.note("Summary (exercise 8-5):")

@@ -71,13 +71,14 @@ def main() -> None:
     proof.claim(
         sympy.Matrix(
             [
-                [T * D, T * D],
-                [T * D, T * D],
-                [C * D, D + C],
-                [b * (N - 1) / (b - 1) * D, b * sympy.log(N, b) * D],
+                [sympy.Symbol(label) for label in ("memory", "read", "write")],
+                [sympy.Symbol("stack/queue"), T * D, T * D],
+                [sympy.Symbol("deque"), T * D, T * D],
+                [sympy.Symbol("set"), C * D, D + C],
+                [sympy.Symbol("tree"), b * (N - 1) / (b - 1) * D, b * sympy.log(N, b) * D],
             ]
         ),
-        "work per read (column 1) and per write (column 2) for, row by row: stack/queue "
+        "work per read and per write, row by row: stack/queue "
         "(T rows after T steps; read and write are one step), deque (the same, 2 rows a "
         "step), set (C slots: attention read, write into a free slot), tree (N = b^L leaves: "
         "soft read over all nodes; the write re-summarises one path; a greedy read costs "
@@ -89,10 +90,12 @@ def main() -> None:
     proof.check_true(
         "stack (LIFO): reads c, the last pushed",
         np.array_equal(_pushed(stack_step, [_A, _B, _C]), _C),
+        strength="numeric",
     )
     proof.check_true(
         "queue (FIFO): reads a, the first pushed",
         np.array_equal(_pushed(queue_step, [_A, _B, _C]), _A),
+        strength="numeric",
     )
     state = empty_memory(2)
     top_reads, bottom_reads = [], []
@@ -111,6 +114,7 @@ def main() -> None:
     proof.check_true(
         "deque (both ends): top read b, bottom read a",
         np.array_equal(top_reads[-1], _B) and np.array_equal(bottom_reads[-1], _A),
+        strength="numeric",
     )
     set_mem = empty_set_memory(4, 2, 2)  # one slot stays free
     for value in (_A, _B, _C):
@@ -119,6 +123,7 @@ def main() -> None:
     proof.check_true(
         "set (no order, by content): a query near b reads mostly b, whatever the write order",
         float(set_memory_read(set_mem, query)[0] @ _B) > 0.9,
+        strength="numeric",
     )
     rng = np.random.default_rng(0)
     leaf_keys = rng.standard_normal((8, 2))
@@ -130,6 +135,7 @@ def main() -> None:
         "tree (coarse to fine): greedy routing descends root → subtree → leaf; each chosen "
         "node is a child of the previous one",
         bool(np.all(path[0, 1:] // 2 == path[0, :-1])),
+        strength="numeric",
     )
 
     # ---- 2. What a read can reach -------------------------------------------------------------
@@ -139,20 +145,25 @@ def main() -> None:
         "stack with three full rows: only the top row has read weight (the top unit of "
         "strength); deeper rows are unreachable until popped",
         np.array_equal(stack_weights, [0.0, 0.0, 1.0]),
+        strength="numeric",
     )
     set_weights = set_memory_weights(set_mem, query)
     proof.check_true(
         "set (3 items in 4 slots): every occupied slot has weight > 0 (softmax), the free "
         "slot exactly 0",
         bool((set_weights[:, :3] > 0).all()) and bool((set_weights[:, 3] == 0).all()),
+        strength="numeric",
     )
     soft = tree_leaf_weights(tree, sharp)
     proof.check_true(
         "tree, soft read: every leaf has weight > 0, and the weights sum to 1",
         bool((soft > 0).all()) and abs(float(soft.sum()) - 1) < 1e-12,
+        strength="numeric",
     )
     proof.check_true(
-        "tree, greedy read: exactly one leaf (a hard, O(log N) access)", path.shape == (1, 3)
+        "tree, greedy read: exactly one leaf (a hard, O(log N) access)",
+        path.shape == (1, 3),
+        strength="numeric",
     )
 
     # ---- 3. Invariances -----------------------------------------------------------------------
@@ -161,6 +172,7 @@ def main() -> None:
         "stack and queue are order-sensitive: pushing a, b or b, a reads differently",
         not np.array_equal(_pushed(stack_step, [_A, _B]), _pushed(stack_step, [_B, _A]))
         and not np.array_equal(_pushed(queue_step, [_A, _B]), _pushed(queue_step, [_B, _A])),
+        strength="numeric",
     )
     reversed_set = empty_set_memory(4, 2, 2)
     for value in (_C, _B, _A):
@@ -174,6 +186,7 @@ def main() -> None:
             set_memory_weights(set_mem, probe)[:, :3],
             set_memory_weights(reversed_set, probe)[:, 2::-1],
         ),
+        strength="numeric",
     )
     swapped_subtrees = build_tree_memory(
         np.concatenate([leaf_keys[4:], leaf_keys[:4]]),
@@ -184,6 +197,7 @@ def main() -> None:
         "tree: swapping the two subtrees of the root moves the weights with the leaves, so "
         "the read is unchanged",
         np.allclose(tree_read(tree, probe), tree_read(swapped_subtrees, probe)),
+        strength="numeric",
     )
     crossed = np.arange(8)
     crossed[[0, 4]] = crossed[[4, 0]]  # exchange leaves across the root's subtrees
@@ -192,6 +206,7 @@ def main() -> None:
         "tree: exchanging two leaves across subtrees changes the summaries and the read — "
         "a tree is invariant only under permutations of siblings",
         not np.allclose(tree_read(tree, probe), tree_read(crossed_tree, probe)),
+        strength="numeric",
     )
 
     # ---- 4. Cost per operation ----------------------------------------------------------------
@@ -204,25 +219,35 @@ def main() -> None:
         "nodes scored by a soft read: Σ_{ℓ=1}^{L} b^ℓ = b(N − 1)/(b − 1) with N = b^L (sympy Sum)",
         soft_nodes,
         b * (b**depth - 1) / (b - 1),
+        strength="symbolic",
     )
     counter: list[int] = []
     tree_leaf_weights(tree, sharp, score=_counting(counter))
     proof.check_true(
         "tree soft read, b = 2, L = 3 (concrete run): 14 keys scored, as the sum gives",
         sum(counter) == int(soft_nodes.subs({b: 2, depth: 3})) == 14,
+        strength="finite",
     )
     counter.clear()
     tree_greedy_path(tree, sharp, score=_counting(counter))
-    proof.check_true("tree greedy read: b·L = 2·3 = 6 keys scored", sum(counter) == 6)
+    proof.check_true(
+        "tree greedy read: b·L = 2·3 = 6 keys scored", sum(counter) == 6, strength="finite"
+    )
     new_tree = tree_write(tree, 3, np.ones(2), np.zeros(8))
     changed = sum(
         int((before != after).any(axis=-1).sum())
         for before, after in zip(tree.keys, new_tree.keys, strict=True)
     )
-    proof.check_true("tree write: L + 1 = 4 nodes change (one path)", changed == 4)
+    proof.check_true(
+        "tree write: L + 1 = 4 nodes change (one path)", changed == 4, strength="finite"
+    )
     counter.clear()
     set_memory_weights(set_mem, query, score=_counting(counter))
-    proof.check_true("set read: all C = 4 slots scored (free ones masked after)", counter == [4])
+    proof.check_true(
+        "set read: all C = 4 slots scored (free ones masked after)",
+        counter == [4],
+        strength="finite",
+    )
     stack_state = empty_memory(2)
     rows = []
     for t in range(6):
@@ -233,6 +258,7 @@ def main() -> None:
         "stack: step t touches t rows (T grows by one per step, never shrinks), Σ_{t=1}^{T} t "
         "= T(T + 1)/2 over T = 6 steps (sympy Sum)",
         rows == [1, 2, 3, 4, 5, 6] and sum(rows) == int(total_rows.subs(T, 6)),
+        strength="finite",
     )
 
     # ---- 5. Differentiability -----------------------------------------------------------------
@@ -248,6 +274,7 @@ def main() -> None:
         "stack: read is Lipschitz in d (max change 2·δ·max|v| on a 201-point sweep) but has "
         "kinks (piecewise linear: max/min) — differentiable almost everywhere",
         steps <= 2 * (grid[1] - grid[0]) + 1e-12 and kinks > 1e-6,
+        strength="numeric",
     )
     directions = np.linspace(0.0, 2 * np.pi, 400)
     sweep = 4 * np.stack([np.cos(directions), np.sin(directions)], axis=-1)
@@ -259,6 +286,7 @@ def main() -> None:
         "of queries give small changes",
         np.abs(np.diff(set_sweep, axis=0)).max() < 0.2
         and np.abs(np.diff(soft_sweep, axis=0)).max() < 0.2,
+        strength="numeric",
     )
     greedy_sweep = leaf_values[greedy_leaf]  # the greedy read: the chosen leaf's value
     proof.check_true(
@@ -266,6 +294,7 @@ def main() -> None:
         "small step (a new leaf is chosen), so it has no useful gradient — train the soft "
         "read, use the greedy one at inference",
         np.abs(np.diff(greedy_sweep, axis=0)).max() >= 1,
+        strength="numeric",
     )
 
     proof.note("")

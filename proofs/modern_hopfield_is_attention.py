@@ -38,11 +38,13 @@ def _convexity(proof: Derivation) -> None:
         "Hessian of ½ξᵀξ is the identity (convex)",
         spec.hessian(spec.convex_part(N, D), s.state),
         sympy.eye(D),
+        strength="symbolic",
     )
     proof.check_equal(
         f"Hessian of lse(β, Xᵀξ) is β Xᵀ(diag p − ppᵀ)X, p = softmax(β Xᵀξ) (N = {N}, D = {D})",
         spec.hessian(-spec.concave_part(N, D), s.state),
         spec.lse_hessian_claim(N, D),
+        strength="finite",
     )
     p1, p2, u1, u2, u3 = sympy.symbols("p_1 p_2 u_1 u_2 u_3", real=True)
     p = [p1, p2, 1 - p1 - p2]
@@ -60,7 +62,9 @@ def _convexity(proof: Derivation) -> None:
         sympy.Eq(quadratic, pairs),
     )
     proof.check_zero(
-        "variance identity (N = 3, p_3 = 1 − p_1 − p_2)", sympy.expand(quadratic - pairs)
+        "variance identity (N = 3, p_3 = 1 − p_1 − p_2)",
+        sympy.expand(quadratic - pairs),
+        strength="finite",
     )
     proof.note("So lse(β, Xᵀξ) is convex for β > 0 (its Hessian is β·XᵀCX with C ⪰ 0),")
     proof.note("and E_concave = −lse is concave: the CCCP hypotheses hold.\n")
@@ -81,12 +85,14 @@ def _cccp_is_attention(proof: Derivation) -> None:
             f"N = {N}, D = {D}: ξ' = Σ_n softmax_n(β x_nᵀξ) x_n = att((X, X), ξ) with score β xᵀξ",
             update,
             attention,
+            strength="finite",
         )
         scaled = spec.key_value_attention(s.state, s.patterns, s.patterns, 1 / sympy.sqrt(D))
         proof.check_equal(
             f"N = {N}, D = {D}: with β = 1/√D the update is scaled dot-product attention",
             update.subs(s.beta, 1 / sympy.sqrt(D)),
             scaled,
+            strength="finite",
         )
 
 
@@ -102,11 +108,13 @@ def _symbolic_sizes(proof: Derivation) -> None:
     proof.check_zero(
         "symbolic N, D: ξ'[k] = Σ_n softmax_n(β x_nᵀξ) x[n, k] (key-value attention)",
         update - spec.symbolic_attention_component(s.beta),
+        strength="symbolic",
     )
     root_d = 1 / sympy.sqrt(s.dim)
     proof.check_zero(
         "symbolic N, D: with β = 1/√D it is scaled dot-product attention",
         update.subs(s.beta, root_d) - spec.symbolic_attention_component(root_d),
+        strength="symbolic",
     )
 
 
@@ -126,6 +134,7 @@ def _descent(proof: Derivation) -> None:
     proof.check_zero(
         "convex-part identity",
         sympy.expand(half_norm - at_next - tangent - sympy.Rational(1, 2) * gap),
+        strength="symbolic",
     )
     arguments = [*s.patterns, *s.state, s.beta]
     energy = sympy.lambdify(arguments, spec.energy(N, D), modules="numpy")
@@ -153,12 +162,14 @@ def _descent(proof: Derivation) -> None:
         f"300 seeded random cases (N = {N}, D = {D}, β ∈ [0.05, 8]): "
         f"E(ξ') − E(ξ) + ½‖ξ − ξ'‖² ≤ 1e-9 (worst {margin:.2e})",
         margin <= 1e-9,
+        strength="numeric",
     )
     rises = worst_margin(-8.0, -0.05, 300)
     proof.check_true(
         "Dropping β > 0 (then lse is concave, −lse convex, and the split is not CCCP): "
         f"some case has E(ξ') − E(ξ) + ½‖ξ − ξ'‖² > 0 (worst {rises:.2f})",
         rises > 1e-6,
+        strength="numeric",
     )
 
 
@@ -183,8 +194,12 @@ def _dense_memory() -> None:
     )
     for num_patterns, size in DENSE_SIZES:
         a, c = spec.quadratic_dense_energy_offset(num_patterns, size)
-        proof.check_equal(f"P = {num_patterns}, M = {size}: a = 2P", a, 2 * num_patterns)
-        proof.check_equal(f"P = {num_patterns}, M = {size}: c = −PM", c, -num_patterns * size)
+        proof.check_equal(
+            f"P = {num_patterns}, M = {size}: a = 2P", a, 2 * num_patterns, strength="finite"
+        )
+        proof.check_equal(
+            f"P = {num_patterns}, M = {size}: c = −PM", c, -num_patterns * size, strength="finite"
+        )
     proof.step(
         "Why: (x·σ)² = Σ_i x_i²σ_i² + Σ_{i≠j} x_i x_j σ_i σ_j = M + Σ_{i≠j} x_i x_j σ_i σ_j; "
         "summed over μ this is PM + P σᵀWσ, and −(PM + P σᵀWσ) = 2P(−½σᵀWσ) − PM."
@@ -200,6 +215,7 @@ def _dense_memory() -> None:
         f"Dropping σ ∈ {{±1}}^M (σ_i = ½, x = 1, P = 2, M = 3): the identity fails, "
         f"residual {value}",
         value != 0,
+        strength="finite",
     )
     proof.qed()
 

@@ -64,7 +64,7 @@ def main() -> None:
         sympy.Eq(lhs, rhs),
     )
     for region, residual in sm.removal_lemma_residuals():
-        proof.check_zero(f"removal lemma on {region}", residual)
+        proof.check_zero(f"removal lemma on {region}", residual, strength="symbolic")
     proof.step(
         "Row i (n rows, n symbolic) loses min(s_i, max(0, u − C[i+1])) with C[i] = Σ_{j≥i} s_j; "
         "by the lemma with w = u − C[i+1] (so w − s_i = u − C[i]) this is",
@@ -78,19 +78,19 @@ def main() -> None:
         residual,
     )
     for region, part in sm.positive_part_identity_residuals():
-        proof.check_zero(f"x + max(0, −x) − max(0, x) on {region}", part)
+        proof.check_zero(f"x + max(0, −x) − max(0, x) on {region}", part, strength="symbolic")
     proof.step(
         "Read weights: the same lemma with u = 1 telescopes Σ_i min(s_i, max(0, 1 − C[i+1])) to",
         derivation.read_weight_total,
     )
     for region, part in sm.min_one_identity_residuals():
-        proof.check_zero(f"1 − max(0, 1 − c) = min(1, c) on {region}", part)
+        proof.check_zero(f"1 − max(0, 1 − c) = min(1, c) on {region}", part, strength="symbolic")
     proof.step(
         "Cumulative form: the popped strength of row i is max(0, C[i] − u) − max(0, C[i+1] − u), "
         "i.e. a pop subtracts u from every C and clips at 0 (three regions)",
     )
     for region, part in sm.cumulative_form_residuals():
-        proof.check_zero(f"cumulative form on {region}", part)
+        proof.check_zero(f"cumulative form on {region}", part, strength="symbolic")
 
     proof.step(
         "Discrete limit: with C integer and u ∈ {0, 1}, max(0, C − u) is an integer, so every "
@@ -103,11 +103,13 @@ def main() -> None:
             f"{kind}: all {tried} bit sequences (3 steps, concrete length) read exactly the "
             f"{'top' if kind == 'stack' else 'front'} of a Python list (0 when empty)",
             mismatch == [] and tried == 64,
+            strength="finite",
         )
         proof.check_true(
             f"{kind}: impl.neural_stack equals a list/collections.deque bit for bit on 5 random "
             "200-step runs",
             all(_impl_matches_discrete(kind, 200, seed) for seed in range(5)),
+            strength="numeric",
         )
 
     proof.note("Counterexamples (each hypothesis dropped):")
@@ -119,6 +121,7 @@ def main() -> None:
         "a fractional push reads a mixture (a + b)/2, which no discrete stack returns",
         sympy.expand(fractional - (a + b) / 2) == 0
         and all(sympy.expand(fractional - c) != 0 for c in (a, b, 0)),
+        strength="numeric",
     )
     state, _ = sm.stack_step(state, b, sympy.Integer(1), sympy.Integer(0))
     strong, read = sm.stack_step(state, sympy.Symbol("c"), sympy.Integer(0), sympy.Integer(2))
@@ -126,6 +129,7 @@ def main() -> None:
         "a pop strength u = 2 (outside [0, 1]) on [a, b] removes both, not one: the read is 0 "
         "where a discrete pop leaves a",
         read == 0 and list(strong.strengths) == [0, 0, 0],
+        strength="numeric",
     )
     _, total_check = sm.stack_step(
         sm.SymbolicState((a,), (sympy.Rational(3, 10),)), b, sympy.Rational(2, 5), sympy.Integer(1)
@@ -137,6 +141,7 @@ def main() -> None:
             {total: sympy.Rational(3, 10), u: 1, d: sympy.Rational(2, 5)}
         )
         == sympy.Rational(2, 5),
+        strength="numeric",
     )
     proof.qed()
 

@@ -21,14 +21,16 @@ def _counterexamples(d: Derivation) -> None:
     q = stats.Normal("q_c", 0, 1)
     dependent = sympy.simplify(stats.variance(q * q))
     d.step("Without independence: take k_i = q_i ∼ N(0, 1); then D(q_i k_i) = D(q_i²)", dependent)
-    d.check_true("D(q_i²) = 2 ≠ σ⁴ = 1: independence is needed", dependent == 2)
+    d.check_true("D(q_i²) = 2 ≠ σ⁴ = 1: independence is needed", dependent == 2, strength="finite")
     moments = sv.sum_moments()
     shifted = moments.scaled_variance.subs({sv.mu_q: 1, sv.mu_k: 1, sv.sigma_q: 1, sv.sigma_k: 1})
     d.step("Without zero means: μ_q = μ_k = 1, σ_q = σ_k = 1 gives D(qᵀk/√d_k)", shifted)
-    d.check_true("D(qᵀk/√d_k) = 3 ≠ 1 when the means are not 0", shifted == 3)
+    d.check_true("D(qᵀk/√d_k) = 3 ≠ 1 when the means are not 0", shifted == 3, strength="finite")
     mean_nonzero = moments.mean.subs({sv.mu_q: 1, sv.mu_k: 1})
     d.check_true(
-        "and E[qᵀk] = d_k grows with d_k instead of being 0", sympy.simplify(mean_nonzero) == sv.d_k
+        "and E[qᵀk] = d_k grows with d_k instead of being 0",
+        sympy.simplify(mean_nonzero) == sv.d_k,
+        strength="finite",
     )
 
 
@@ -39,7 +41,11 @@ def main() -> None:
         "exercise 8-2; book §8.2 (scaled dot-product score); D(·) is the variance",
     )
     d.claim(
-        sympy.Eq(sympy.Symbol("D(qᵀk/√d_k)"), sv.sigma**4, evaluate=False),
+        sympy.Eq(
+            sympy.Function("D")(sympy.Symbol("qᵀk") / sympy.sqrt(sv.d_k)),
+            sv.sigma**4,
+            evaluate=False,
+        ),
         "for q, k ∈ R^{d_k} (d_k symbolic) with independent components, mean 0 and variance "
         "σ²: E[qᵀk] = 0, D(qᵀk) = d_k σ⁴, D(qᵀk/√d_k) = σ⁴.",
     )
@@ -49,19 +55,20 @@ def main() -> None:
         "by sympy.stats",
         moments.mean,
     )
-    d.check_equal("E[q_i k_i] = μ_q μ_k", moments.mean, sv.mu_q * sv.mu_k)
+    d.check_equal("E[q_i k_i] = μ_q μ_k", moments.mean, sv.mu_q * sv.mu_k, strength="symbolic")
     d.step("D(q_i k_i) by sympy.stats", moments.variance)
     d.check_equal(
         "D(q_i k_i) = (σ_q² + μ_q²)(σ_k² + μ_k²) − μ_q²μ_k² (the book's form)",
         moments.variance,
         sv.book_variance_formula(),
+        strength="symbolic",
     )
     d.step(
         "Two different terms i ≠ j involve disjoint independent variables: "
         "Cov(q_i k_i, q_j k_j) by sympy.stats",
         moments.cross_covariance,
     )
-    d.check_zero("Cov(q_i k_i, q_j k_j), i ≠ j", moments.cross_covariance)
+    d.check_zero("Cov(q_i k_i, q_j k_j), i ≠ j", moments.cross_covariance, strength="symbolic")
 
     sums = sv.sum_moments()
     i, j = sympy.symbols("i j", integer=True)
@@ -69,7 +76,9 @@ def main() -> None:
         "E[qᵀk] = Σ_{i=1}^{d_k} E[q_i k_i] (linearity), summed by sympy for symbolic d_k",
         sympy.Eq(sympy.Sum(moments.mean, (i, 1, sv.d_k)), sums.mean, evaluate=False),
     )
-    d.check_equal("E[qᵀk] = d_k μ_q μ_k", sums.mean, sv.d_k * sv.mu_q * sv.mu_k)
+    d.check_equal(
+        "E[qᵀk] = d_k μ_q μ_k", sums.mean, sv.d_k * sv.mu_q * sv.mu_k, strength="symbolic"
+    )
     covariance_ij = sympy.Symbol("D(Y)") * sympy.KroneckerDelta(i, j) + sympy.Symbol(
         "Cov_(i≠j)"
     ) * (1 - sympy.KroneckerDelta(i, j))
@@ -78,20 +87,38 @@ def main() -> None:
         "diagonal and the cross covariance (derived 0 above) off it",
         sympy.Sum(covariance_ij, (i, 1, sv.d_k), (j, 1, sv.d_k)),
     )
-    d.check_equal("D(qᵀk) = d_k · D(q_i k_i)", sums.variance, sv.d_k * moments.variance)
+    d.check_equal(
+        "D(qᵀk) = d_k · D(q_i k_i)", sums.variance, sv.d_k * moments.variance, strength="symbolic"
+    )
     d.step(
         "Scaling: D(c·X) / D(X) by sympy.stats for a constant c > 0 (X = q_i k_i)",
         moments.scale_factor,
     )
-    d.check_equal("D(c·X) = c² D(X)", moments.scale_factor, sympy.Symbol("c", positive=True) ** 2)
+    d.check_equal(
+        "D(c·X) = c² D(X)",
+        moments.scale_factor,
+        sympy.Symbol("c", positive=True) ** 2,
+        strength="symbolic",
+    )
     d.step("So D(qᵀk/√d_k) = D(qᵀk)/d_k", sums.scaled_variance)
-    d.check_equal("D(qᵀk/√d_k) = D(q_i k_i)", sums.scaled_variance, moments.variance)
+    d.check_equal(
+        "D(qᵀk/√d_k) = D(q_i k_i)", sums.scaled_variance, moments.variance, strength="symbolic"
+    )
 
     d.note("The book's case μ_q = μ_k = 0, σ_q = σ_k = σ:")
-    d.check_zero("E[qᵀk]", sv.book_case(sums.mean))
-    d.check_equal("D(qᵀk) = d_k σ⁴", sv.book_case(sums.variance), sv.d_k * sv.sigma**4)
-    d.check_equal("D(qᵀk/√d_k) = σ⁴", sv.book_case(sums.scaled_variance), sv.sigma**4)
-    d.check_equal("σ = 1: D(qᵀk/√d_k) = 1", sv.book_case(sums.scaled_variance).subs(sv.sigma, 1), 1)
+    d.check_zero("E[qᵀk]", sv.book_case(sums.mean), strength="symbolic")
+    d.check_equal(
+        "D(qᵀk) = d_k σ⁴", sv.book_case(sums.variance), sv.d_k * sv.sigma**4, strength="symbolic"
+    )
+    d.check_equal(
+        "D(qᵀk/√d_k) = σ⁴", sv.book_case(sums.scaled_variance), sv.sigma**4, strength="symbolic"
+    )
+    d.check_equal(
+        "σ = 1: D(qᵀk/√d_k) = 1",
+        sv.book_case(sums.scaled_variance).subs(sv.sigma, 1),
+        1,
+        strength="symbolic",
+    )
     d.note(
         "Without the 1/√d_k, D(qᵀk) = d_k grows with the dimension and pushes softmax into "
         "saturation, where its Jacobian vanishes (proofs.softmax_saturation)."
@@ -104,7 +131,10 @@ def main() -> None:
         sympy.Tuple(kurt.second_moment, kurt.fourth_moment),
     )
     d.check_equal(
-        "kurtosis of a product of two standard normals, E[Y⁴]/E[Y²]² = 9", kurt.product_kurtosis, 9
+        "kurtosis of a product of two standard normals, E[Y⁴]/E[Y²]² = 9",
+        kurt.product_kurtosis,
+        9,
+        strength="symbolic",
     )
     d.step(
         "E[S⁴] for S = Σ_{i=1}^{d_k} Y_i: only index patterns with no index occurring once "
@@ -120,8 +150,11 @@ def main() -> None:
         "cross-check at d_k = 2: E[(Y_1 + Y_2)⁴] by sympy.stats equals the index-sum formula",
         direct,
         kurt.sum_fourth_moment.subs(sv.d_k, 2),
+        strength="finite",
     )
-    d.check_equal("kurtosis of qᵀk = 3 + 6/d_k", kurt.sum_kurtosis, 3 + 6 / sv.d_k)
+    d.check_equal(
+        "kurtosis of qᵀk = 3 + 6/d_k", kurt.sum_kurtosis, 3 + 6 / sv.d_k, strength="symbolic"
+    )
 
     d.note("Hypotheses dropped one at a time:")
     _counterexamples(d)

@@ -42,9 +42,13 @@ def main() -> None:
         "P(z = n) = α_n",
         sympy.Matrix([stats.P(sympy.Eq(z, n)) for n in range(3)]),
         ss.softmax(scores),
+        strength="finite",
     )
     d.check_equal(
-        "Σ_n P(z = n) = 1", sum((stats.P(sympy.Eq(z, n)) for n in range(3)), sympy.S.Zero), 1
+        "Σ_n P(z = n) = 1",
+        sum((stats.P(sympy.Eq(z, n)) for n in range(3)), sympy.S.Zero),
+        1,
+        strength="finite",
     )
     expectation = sa.expected_input(query, symbols.keys)
     d.step("E[x_z] by sympy.stats (first component shown)", expectation[0, 0])
@@ -55,6 +59,7 @@ def main() -> None:
             f"N = {size}, D = 2, scaled dot score: Σ_n α_n x_n = E[x_z]",
             sa.soft_attention(q, sym.keys),
             sa.expected_input(q, sym.keys),
+            strength="finite",
         )
     params = sc.score_symbols(2, 2, 2)
 
@@ -65,11 +70,13 @@ def main() -> None:
         "N = 3, additive score vᵀtanh(Wx + Uq): Σ_n α_n x_n = E[x_z] (any score works)",
         sa.soft_attention(query, symbols.keys, additive),
         sa.expected_input(query, symbols.keys, additive),
+        strength="finite",
     )
     wrong = sa.soft_attention(query, symbols.keys) - sympy.ones(1, 3) @ symbols.keys / 3
     d.check_true(
         "the weights matter: the unweighted mean differs from E[x_z] (N = 3)",
         any(sympy.simplify(entry) != 0 for entry in wrong),
+        strength="finite",
     )
     d.note(f"For symbolic N: E[{x_z}] = Σ_n P(z = n)·x_n = Σ_n α_n x_n by definition of E.")
     d.qed()

@@ -36,11 +36,14 @@ def main() -> None:
         "α_i > 0: exp of a real logit is positive (sympy: exp(s_i).is_positive), and Z is a "
         "sum of N ≥ 1 such terms",
         bool(positive),
+        strength="symbolic",
     )
 
     total, total_reduced = ss.weights_total()
     d.step("Sum the weights over i; Z does not depend on i and factors out of the sum", total)
-    d.check_equal("Σ_i α_i = Σ_i exp(s_i) / Σ_j exp(s_j) = 1", total_reduced, 1)
+    d.check_equal(
+        "Σ_i α_i = Σ_i exp(s_i) / Σ_j exp(s_j) = 1", total_reduced, 1, strength="symbolic"
+    )
 
     residual, residual_reduced = ss.shift_residual()
     d.step(
@@ -48,7 +51,7 @@ def main() -> None:
         "of numerator and of Z",
         residual,
     )
-    d.check_zero("α_i(s + c) − α_i(s)", residual_reduced)
+    d.check_zero("α_i(s + c) − α_i(s)", residual_reduced, strength="symbolic")
 
     derived = ss.symbolic_jacobian_entry()
     d.step(
@@ -57,21 +60,30 @@ def main() -> None:
         derived,
     )
     d.check_equal(
-        "∂α_i/∂s_k = α_i(δ_ik − α_k) (symbolic N)", derived, ss.symbolic_jacobian_closed_form()
+        "∂α_i/∂s_k = α_i(δ_ik − α_k) (symbolic N)",
+        derived,
+        ss.symbolic_jacobian_closed_form(),
+        strength="symbolic",
     )
     row_sum, row_reduced = ss.symbolic_jacobian_row_sum()
     d.step("Row sum Σ_k ∂α_i/∂s_k (shift invariance in differential form)", row_sum)
-    d.check_zero("Σ_k ∂α_i/∂s_k", row_reduced)
+    d.check_zero("Σ_k ∂α_i/∂s_k", row_reduced, strength="symbolic")
 
     d.note("Matrix form, checked for concrete N in {1, 2, 3, 4}:")
     for size in range(1, 5):
         s, jacobian = ss.softmax_jacobian_matrix(size)
         closed = ss.softmax_jacobian_closed_form(s)
-        d.check_equal(f"N = {size}: Jacobian by sympy.diff = diag(α) − ααᵀ", jacobian, closed)
+        d.check_equal(
+            f"N = {size}: Jacobian by sympy.diff = diag(α) − ααᵀ",
+            jacobian,
+            closed,
+            strength="finite",
+        )
         d.check_equal(
             f"N = {size}: rows of the Jacobian sum to 0",
             jacobian @ sympy.ones(size, 1),
             sympy.zeros(size, 1),
+            strength="finite",
         )
     s3, jacobian3 = ss.softmax_jacobian_matrix(3)
     alpha3 = ss.softmax(s3)
@@ -80,6 +92,7 @@ def main() -> None:
     d.check_true(
         "the −ααᵀ term is needed: diag(α) alone differs from the derived Jacobian (N = 3)",
         any(entry != 0 for entry in difference),
+        strength="finite",
     )
     d.qed()
 

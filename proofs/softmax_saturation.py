@@ -34,7 +34,12 @@ def main() -> None:
         limit = ss.saturation_limit([sympy.Integer(v) for v in logits])
         if len(logits) == 2:
             d.step(f"Jacobian of softmax(t·s) at s = {logits} (derived by sympy.diff)", jacobian)
-        d.check_equal(f"s = {logits}: lim_(t→∞) J(t·s) = 0", limit, sympy.zeros(len(logits)))
+        d.check_equal(
+            f"s = {logits}: lim_(t→∞) J(t·s) = 0",
+            limit,
+            sympy.zeros(len(logits)),
+            strength="finite",
+        )
 
     d.note("Part 2: general N by bounds. Let α = softmax(t·s), m the index of the maximum.")
     a_i, a_j, rest = sympy.symbols("alpha_i alpha_j r", positive=True)
@@ -45,8 +50,10 @@ def main() -> None:
         "α_i(1 − α_i) − α_iα_j = α_i·r with r = 1 − α_i − α_j ≥ 0",
         slack,
     )
-    d.check_zero("α_i(1 − α_i) − α_iα_j − α_i·r", slack - a_i * rest)
-    d.check_true("α_i·r ≥ 0 for α_i > 0, r ≥ 0", bool((a_i * rest).is_nonnegative))
+    d.check_zero("α_i(1 − α_i) − α_iα_j − α_i·r", slack - a_i * rest, strength="symbolic")
+    d.check_true(
+        "α_i·r ≥ 0 for α_i > 0, r ≥ 0", bool((a_i * rest).is_nonnegative), strength="symbolic"
+    )
 
     a_m = sympy.Symbol("alpha_m", positive=True)
     d.step(
@@ -55,11 +62,14 @@ def main() -> None:
         sympy.Le(a_i * (1 - a_i), 1 - a_m),
     )
     at_max = sympy.expand((1 - a_m) - a_m * (1 - a_m))
-    d.check_zero("(1 − α_m) − α_m(1 − α_m) − (1 − α_m)²", at_max - (1 - a_m) ** 2)
+    d.check_zero(
+        "(1 − α_m) − α_m(1 − α_m) − (1 − α_m)²", at_max - (1 - a_m) ** 2, strength="symbolic"
+    )
     other_slack = sympy.expand((1 - a_m) - a_i * (1 - a_i)).subs(a_m, 1 - a_i - rest)
     d.check_zero(
         "i ≠ m: (1 − α_m) − α_i(1 − α_i) = α_i² + r with r = 1 − α_m − α_i ≥ 0",
         sympy.expand(other_slack) - (a_i**2 + rest),
+        strength="symbolic",
     )
 
     u = sympy.Symbol("U", positive=True)
@@ -68,10 +78,16 @@ def main() -> None:
         "each term ≤ e^{−tΔ}, so U ≤ (N − 1)e^{−tΔ}, and U/(1 + U) ≤ U",
         sympy.Le(u / (1 + u), bound),
     )
-    d.check_zero("U − U/(1 + U) − U²/(1 + U)", sympy.cancel(u - u / (1 + u) - u**2 / (1 + u)))
-    d.check_true("U²/(1 + U) ≥ 0 for U > 0", bool((u**2 / (1 + u)).is_nonnegative))
+    d.check_zero(
+        "U − U/(1 + U) − U²/(1 + U)",
+        sympy.cancel(u - u / (1 + u) - u**2 / (1 + u)),
+        strength="symbolic",
+    )
+    d.check_true(
+        "U²/(1 + U) ≥ 0 for U > 0", bool((u**2 / (1 + u)).is_nonnegative), strength="symbolic"
+    )
     d.step("So every |J_ij| ≤ 1 − α_m ≤ (N − 1)e^{−tΔ}; take t → ∞ (sympy.limit, Δ > 0)", bound)
-    d.check_equal("lim_(t→∞) (N − 1)e^{−tΔ}", bound_limit, 0)
+    d.check_equal("lim_(t→∞) (N − 1)e^{−tΔ}", bound_limit, 0, strength="symbolic")
 
     d.note("Hypothesis check: without a unique maximum the limit is not 0.")
     tied = ss.saturation_limit([sympy.Integer(1), sympy.Integer(1), sympy.Integer(0)])
@@ -80,8 +96,14 @@ def main() -> None:
         "with a tied maximum, lim J ≠ 0 (it is the Jacobian of the uniform distribution over "
         "the tied entries)",
         tied != sympy.zeros(3),
+        strength="finite",
     )
-    d.check_equal("that limit's [0, 0] entry is ½·(1 − ½)", tied[0, 0], sympy.Rational(1, 4))
+    d.check_equal(
+        "that limit's [0, 0] entry is ½·(1 − ½)",
+        tied[0, 0],
+        sympy.Rational(1, 4),
+        strength="finite",
+    )
     d.qed()
 
 

@@ -181,6 +181,51 @@ CONVOLUTION_SEQUENTIAL = sympy.S.One
 """Every output of a convolution depends only on the layer's inputs: one parallel step."""
 
 
+def layer_dependencies(layer: str, length: int, kernel: int = 3) -> dict[str, list[str]]:
+    """The data dependencies of one layer over ``length`` positions, node by node.
+
+    Nodes are ``"x{i}"`` (the layer's inputs, available at once), ``"y{i}"`` (its
+    outputs) and, for the recurrence, ``"h{t}"`` (hidden states, ``h0`` given). Each
+    node maps to the nodes it reads: self-attention's y_i reads every x_j; a causal
+    convolution's y_i reads x_{i−k+1..i}; a recurrence's h_t reads h_{t−1} and x_t, and
+    y_t = h_t.
+    """
+    inputs = [f"x{i}" for i in range(length)]
+    graph: dict[str, list[str]] = {x: [] for x in inputs}
+    if layer == "self-attention":
+        graph |= {f"y{i}": list(inputs) for i in range(length)}
+    elif layer == "convolution":
+        graph |= {
+            f"y{i}": [f"x{j}" for j in range(max(0, i - kernel + 1), i + 1)] for i in range(length)
+        }
+    elif layer == "recurrent":
+        graph["h0"] = []
+        graph |= {f"h{t}": [f"h{t - 1}", f"x{t - 1}"] for t in range(1, length + 1)}
+        graph |= {f"y{t}": [f"h{t + 1}"] for t in range(length)}
+    else:
+        raise ValueError(f"layer must be self-attention, convolution or recurrent, got {layer!r}")
+    return graph
+
+
+def sequential_operations(graph: dict[str, list[str]]) -> int:
+    """Longest chain of operations that must run one after another (inputs cost 0).
+
+    depth(node) = 0 for a node with no dependencies, else 1 + max depth of what it
+    reads; the layer's sequential operations are the largest depth of an output
+    ``y*`` that is computed (a ``y`` that only renames an ``h`` adds no operation).
+    """
+    depth: dict[str, int] = {}
+
+    def of(node: str) -> int:
+        if node not in depth:
+            reads = graph[node]
+            renames = node.startswith("y") and len(reads) == 1 and reads[0].startswith("h")
+            depth[node] = 0 if not reads else max(of(r) for r in reads) + (0 if renames else 1)
+        return depth[node]
+
+    return max(of(node) for node in graph if node.startswith("y"))
+
+
 def crossover() -> list[Expr]:
     """Positive solutions n of n²d = nd² (attention's and recurrence's per-layer costs)."""
     attention_term = big_o(self_attention_count().attention)

@@ -312,6 +312,19 @@ def sharpen_identity_residual() -> sympy.Expr:
     return result
 
 
+def symbolic_sharpen_mass() -> sympy.Expr:
+    """Σ_i w(i)^γ / Σ_j w(j)^γ for symbolic N and γ, reduced (pull out Z, rename the index)."""
+    total = sympy.factor_terms(sympy.Sum(symbolic_sharpen(gamma), (i, 0, N - 1)).doit())
+
+    def rename(summation: sympy.Basic) -> sympy.Basic:
+        assert isinstance(summation, sympy.Sum)
+        bound, low, high = summation.limits[0]
+        return sympy.Sum(summation.function.xreplace({bound: j}), (j, low, high))
+
+    result: sympy.Expr = sympy.simplify(total.replace(lambda e: isinstance(e, sympy.Sum), rename))
+    return result
+
+
 def sharpen_limit(weights: Sequence[sympy.Expr]) -> list[sympy.Expr]:
     """lim_{γ→∞} of each sharpened entry (``sympy.limit``)."""
     sharpened = sharpen(weights, gamma)

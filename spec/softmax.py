@@ -266,10 +266,13 @@ def saturation_tail_bound() -> tuple[sympy.Symbol, sympy.Symbol, sympy.Expr, sym
 
     With a unique maximum s_m and gap Δ = s_m − max_{j≠m} s_j > 0, every
     other weight is α_j = e^{t(s_j − s_m)}/Σ_n e^{t(s_n − s_m)} ≤ e^{−tΔ}, so
-    1 − α_m ≤ (N − 1) e^{−tΔ}; the limit is computed by sympy.
+    1 − α_m ≤ (N − 1) e^{−tΔ}; the sum of the N − 1 bounds and the limit are computed by
+    sympy.
     """
     size = sympy.Symbol("N", integer=True, positive=True)
     gap = sympy.Symbol("Delta", positive=True)
     t = temperature_scale
-    bound = (size - 1) * sympy.exp(-t * gap)
+    other = sympy.Symbol("j", integer=True, positive=True)
+    # U = Σ_{j≠m} e^{t(s_j − s_m)} ≤ Σ_{j≠m} e^{−tΔ}: N − 1 equal terms, summed by sympy.
+    bound: sympy.Expr = sympy.Sum(sympy.exp(-t * gap), (other, 1, size - 1)).doit()
     return size, gap, bound, sympy.limit(bound, t, sympy.oo)

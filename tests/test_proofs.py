@@ -20,7 +20,9 @@ def test_proof_holds(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     module = importlib.import_module(f"proofs.{name}")
     assert (module.__doc__ or "").strip(), f"proofs.{name} has no docstring naming its lemma"
     run_proof(module, quick=True)
-    assert "QED" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "QED" in out
+    assert "[untagged]" not in out, f"proofs.{name} has a check without its strength tag"
 
 
 def test_derivation_check_zero_rejects_nonzero_residual() -> None:
