@@ -439,3 +439,27 @@ def test_blocked_attention_zero_features_needs_a_scale() -> None:
         blocked_scaled_dot_product_attention(q, k, v)
     out = blocked_scaled_dot_product_attention(q, k, v, scale=1.0)
     assert_close(out, np.broadcast_to(v.mean(axis=0), (2, 2)))
+
+
+def test_online_error_bound_is_useful(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The derived bound is tight enough to see a real bug: with a merge that sums ℓ without
+    rescaling it, the blocked output leaves the bound on an ordinary input (float32 and
+    float64), while the correct merge stays inside it."""
+    rng = np.random.default_rng(3)
+    right_merge = blocked._merge
+
+    def wrong_merge(a: blocked.State, b: blocked.State) -> blocked.State:
+        top, _, o = right_merge(a, b)
+        return top, a[1] + b[1], o  # ℓ + ℓ′: the rescaling of ℓ forgotten
+
+    for dtype in (np.float32, np.float64):
+        arrays: list[FloatArray] = [rng.normal(size=(2, 16, 8)).astype(dtype) for _ in range(3)]
+        q, k, v = arrays
+        plain, _ = scaled_dot_product_attention_with_weights(q, k, v)
+        bound = online_error_bound(q, k, v, 1 / math.sqrt(8), key_block=4)
+        good = blocked_scaled_dot_product_attention(q, k, v, key_block=4)
+        assert (np.abs(good - plain) <= bound).all()
+        monkeypatch.setattr(blocked, "_merge", wrong_merge)
+        bad = blocked_scaled_dot_product_attention(q, k, v, key_block=4)
+        monkeypatch.undo()
+        assert (np.abs(bad - plain) > bound).any()
