@@ -27,6 +27,7 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from types import ModuleType
@@ -163,6 +164,29 @@ def _usable_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def parallel_headroom(threads: int) -> float:
+    """Speed-up of ``threads`` threads each running independent one-thread BLAS products over
+    running them one after another: ``threads`` when the cores are free, ~1 when others use them.
+    """
+    matrix = np.random.default_rng(8).normal(size=(384, 384))
+
+    def work(_: int = 0) -> None:
+        for _ in range(20):
+            matrix @ matrix
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        work()
+        start = time.perf_counter()
+        for _ in range(threads):
+            work()
+        serial = time.perf_counter() - start
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            start = time.perf_counter()
+            list(pool.map(work, range(threads)))
+            parallel = time.perf_counter() - start
+    return serial / parallel
+
+
 def print_header(threads: int, torch: ModuleType | None, jax: ModuleType | None) -> None:
     """The machine, the libraries and the thread settings every row ran under."""
     load = os.getloadavg() if hasattr(os, "getloadavg") else (math.nan,) * 3
@@ -181,6 +205,12 @@ def print_header(threads: int, torch: ModuleType | None, jax: ModuleType | None)
             f"{info.get('num_threads')} threads, {os.path.basename(str(info.get('filepath')))}"
         )
     print(f"Thread budget for this run: {threads} (NumPy's BLAS and PyTorch alike)")
+    if threads > 1:
+        print(
+            f"Parallel headroom now: {parallel_headroom(threads):.2f}x of {threads} "
+            "(independent BLAS work on the threads vs serial; below it, other processes "
+            "hold the cores and multi-thread rows are unreliable)"
+        )
     if torch is not None:
         print(f"torch {torch.__version__}: torch.get_num_threads() = {torch.get_num_threads()}")
     else:
