@@ -32,8 +32,11 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
+# The benchmark sets the thread budget itself (--threads, default: the usable
+# cores) for NumPy's BLAS (threadpoolctl) and PyTorch alike, and prints it.
+# make bench BENCH_ARGS="--quick" (or "--threads 1", "--threshold", "--with-proofs").
 bench: $(STAMP)
-	OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-1} $(BIN)/python -m tests.benchmarks
+	$(BIN)/python -m tests.benchmarks $(BENCH_ARGS)
 
 mutants: $(STAMP)
 	$(BIN)/python -m tests.mutants

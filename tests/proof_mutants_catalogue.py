@@ -21,6 +21,7 @@ RECURRENT = "spec/recurrent.py"
 VARIANCE = "spec/scaled_dot_variance.py"
 MEMN2N = "spec/memory_network.py"
 STACK = "spec/structured_memory.py"
+ONLINE = "spec/online_softmax.py"
 
 NOT_YET_MUTATED: dict[str, str] = {
     "hopfield_capacity": "a statistical experiment on impl's storage rules; its mutants need the "
@@ -842,5 +843,46 @@ PROOF_MUTANTS: tuple[M, ...] = (
         "lambda a, b: memory[a, b] * (1 - weights[a] * erase[b]) + weights[a] * add[b],",
         "lambda a, b: (memory[a, b] + weights[a] * add[b]) * (1 - weights[a] * erase[b]),",
         "the whole write adds before it erases",
+    ),
+    # --- online_softmax (issue 11) -------------------------------------------------------------
+    M(
+        "online-merge-ell-not-rescaled",
+        "online_softmax",
+        ONLINE,
+        "return top, ell * rescale_a + ell_b * rescale_b, o * rescale_a + o_b * rescale_b",
+        "return top, ell + ell_b, o * rescale_a + o_b * rescale_b",
+        "the merge sums ℓ without rescaling it (only o rescaled)",
+    ),
+    M(
+        "online-merge-no-safe-shift",
+        "online_softmax",
+        ONLINE,
+        "shift = safe_shift(top) if safe else top",
+        "shift = top",
+        "the merge shifts by M even when M = −∞ (identity ⊕ identity is NaN)",
+    ),
+    M(
+        "online-block-state-unshifted",
+        "online_softmax",
+        ONLINE,
+        "weights = [sympy.exp(s - shift) for s in scores]",
+        "weights = [sympy.exp(s) for s in scores]",
+        "block weights e^s instead of e^{s − m}",
+    ),
+    M(
+        "online-target-partition-plus-one",
+        "online_softmax",
+        ONLINE,
+        "    partition = sum((sympy.exp(s) for s, _ in allowed), sympy.S.Zero)",
+        "    partition = sum((sympy.exp(s) for s, _ in allowed), sympy.S.One)",
+        "the softmax·V target's partition function has a spurious + 1",
+    ),
+    M(
+        "online-induction-block-values-dropped",
+        "online_softmax",
+        ONLINE,
+        "sympy.Sum(exps * self.values[self.j], (self.j, lo, hi))",
+        "sympy.Sum(exps, (self.j, lo, hi))",
+        "the induction's block state sums weights where it should sum weighted values",
     ),
 )
