@@ -26,14 +26,20 @@ typecheck: $(STAMP)
 
 # One BLAS thread per xdist worker: two workers on two cores each spinning two
 # OpenBLAS threads oversubscribe the machine (measured: a stacked matmul went
-# from 8 ms to 250 ms). Override with OPENBLAS_NUM_THREADS=... make pytest.
+# from 8 ms to 250 ms). PyTorch's intra-op pool likewise (OMP_NUM_THREADS; measured:
+# one LSTM conformance check 29 s with torch's 2 threads, 2 s with 1, when torch is
+# installed). Override with OPENBLAS_NUM_THREADS=... OMP_NUM_THREADS=... make pytest.
 pytest: $(STAMP)
-	OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-1} $(BIN)/python -m pytest -n auto
+	OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-1} OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} \
+		$(BIN)/python -m pytest -n auto
 
 test: lint typecheck pytest
 
+# The benchmark sets the thread budget itself (--threads, default: the usable
+# cores) for NumPy's BLAS (threadpoolctl) and PyTorch alike, and prints it.
+# make bench BENCH_ARGS="--quick" (or "--threads 1", "--threshold", "--with-proofs").
 bench: $(STAMP)
-	OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-1} $(BIN)/python -m tests.benchmarks
+	$(BIN)/python -m tests.benchmarks $(BENCH_ARGS)
 
 mutants: $(STAMP)
 	$(BIN)/python -m tests.mutants

@@ -36,6 +36,7 @@ the memories) call these kernels, never the checking functions. Edge cases:
   value argument. Every other finite input gives a finite result.
 """
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -43,6 +44,7 @@ import numpy as np
 
 from impl import _numerics as kernels
 from impl import _validation as check
+from impl import blocked_attention as _blocked  # issue 11: blocked dispatch
 from impl._typing import (
     BoolArray,
     FloatArray,
@@ -521,9 +523,20 @@ def scaled_dot_product_attention(
     Book: §8.3 (self-attention's H = V softmax(KᵀQ/√D_k), in rows).
     Shapes and semantics: see ``scaled_dot_product_attention_with_weights``
     (this returns only the output (..., L, E_v)), equal to PyTorch's function
-    of the same name.
+    of the same name. Above ``impl.blocked_attention.BLOCKED_THRESHOLD`` score
+    entries it computes the same result in blocks (online softmax), without
+    building the (..., L, S) weights: O((L + S)·block) memory instead of O(L·S).
     """
     q, k, v, allowed, additive, factor = _sdpa_checked(query, key, value, mask, scale, is_causal)
+    # issue 11: above the measured threshold the same result comes from the blocked kernel
+    # (online softmax), without building the (..., L, S) weights.
+    causal = bool(is_causal)  # checked to be a bool by _sdpa_checked
+    block_mask = additive if additive is not None else (None if causal else allowed)
+    if _blocked._large_enough(q, k, v, block_mask):
+        default = 1.0 / math.sqrt(q.shape[-1])
+        return _blocked._blocked_kernel(
+            q, k, v, block_mask, causal, default if factor is None else factor
+        )
     try:
         return _sdpa(q, k, v, allowed, additive, factor)[0]
     except _AttentionOverflowError:

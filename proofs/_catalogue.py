@@ -86,6 +86,7 @@ CATALOGUE: dict[str, Entry] = {
     "multi_head_single_query": _e("8.2.1 8.3", "Book multi-head attention with a single query is key-value attention"),  # noqa: E501
     "neural_stack_discrete_limit": _e("8.5", "A continuous stack/queue with 0/1 strengths behaves exactly like the discrete one", exercise="8-4"),  # noqa: E501
     "ntm_addressing_laws": _e("8.5.2", "Every NTM addressing stage maps distributions to distributions; write laws"),  # noqa: E501
+    "online_softmax": _e("8.3 8.2", "Merging online-softmax block states (m, ℓ, o) is associative; folding any partition gives softmax(s)·V"),  # noqa: E501
     "scaled_dot_product_variance": _e("8.2", "The scaled dot product qᵀk/√d_k has mean 0 and variance σ⁴", exercise="8-2", runtime="seconds"),  # noqa: E501
     "self_attention_complexity": _e("8.3", "Self-attention vs recurrence vs convolution: cost, sequential operations, path length", exercise="8-3"),  # noqa: E501
     "soft_attention_expectation": _e("8.2", "Soft attention is the expected input: Σ_n α_n x_n = E_{z∼α}[x_z]"),  # noqa: E501

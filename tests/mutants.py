@@ -160,24 +160,22 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "stack-reads-bottom",
         "impl/neural_stack.py",
-        "read = _read(values, read_weights_from_top(strengths))\n"
-        "    return ContinuousMemoryState(values, strengths), read\n\n\ndef queue_step",
-        "read = _read(values, read_weights_from_bottom(strengths))\n"
-        "    return ContinuousMemoryState(values, strengths), read\n\n\ndef queue_step",
+        "weights = _weights_from_bottom(strengths) if queue else _weights_from_top(strengths)",
+        "weights = _weights_from_bottom(strengths) if queue else _weights_from_bottom(strengths)",
         ("tests/test_neural_stack.py",),
     ),
     Mutant(
         "queue-pops-top",
         "impl/neural_stack.py",
-        "popped = _removed(current.strengths, u, _exclusive_sum_below(current.strengths))",
-        "popped = _removed(current.strengths, u, _exclusive_sum_above(current.strengths))",
+        "before = _exclusive_sum_below if queue else _exclusive_sum_above",
+        "before = _exclusive_sum_above if queue else _exclusive_sum_above",
         ("tests/test_neural_stack.py",),
     ),
     Mutant(
         "set-mask-ignored",
         "impl/set_memory.py",
-        "mask=m.occupied[..., None, :])",
-        "mask=None)",
+        "return num.softmax(checked, m.occupied[..., None, :])",
+        "return num.softmax(checked, None)",
         ("tests/test_set_memory.py",),
     ),
     Mutant(
@@ -218,8 +216,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "ntm-content-no-beta",
         NTM_FILE,
-        "scores: FloatArray = (beta_column * cosine_score(q, x)).astype(m.dtype)",
-        "scores: FloatArray = cosine_score(q, x)",
+        "scores: FloatArray = (beta_column * cos).astype(m.dtype)",
+        "scores: FloatArray = cos",
         NTM_TESTS,
     ),
     Mutant(
@@ -288,22 +286,22 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "ntm-gate-unbounded",
         NTM_FILE,
-        'lower=0, upper=1, expected="0 ≤ g ≤ 1"',
-        'lower=0, expected="0 ≤ g ≤ 1"',
+        'g = _head_scalar(gate, "gate", m.dtype, lower=0, upper=1, expected="0 ≤ g ≤ 1", batch=batch)',
+        'g = _head_scalar(gate, "gate", m.dtype, lower=0, expected="0 ≤ g ≤ 1", batch=batch)',
         NTM_TESTS,
     ),
     Mutant(
         "ntm-distribution-sum-unchecked",
         NTM_FILE,
-        "    if np.any(np.abs(total - 1) > tolerance):",
-        "    if False:",
+        "return check.distribution(w, name, tolerance=distribution_tolerance(dtype))",
+        "return check.distribution(w, name, tolerance=1e9)",
         NTM_TESTS,
     ),
     Mutant(
         "ntm-erase-unchecked",
         NTM_FILE,
-        "    if (v < 0).any() or (v > 1).any():",
-        "    if False:",
+        "v = check.unit_interval(x, name, min_ndim=1)",
+        "v = check.float_array(x, name, min_ndim=1)",
         NTM_TESTS,
     ),
     Mutant(
@@ -323,15 +321,15 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "mn-position-encoding-table",
         MEMN2N_FILE,
-        "weights: FloatArray = ((1 - j / J) - (k / d) * (1 - 2 * j / J)).astype(dtype)",
-        "weights: FloatArray = ((1 - j / J) - (k / (d + 1)) * (1 - 2 * j / J)).astype(dtype)",
+        "weights: FloatArray = ((1 - j / J) - (k / d) * (1 - 2 * j / J)).astype(chosen)",
+        "weights: FloatArray = ((1 - j / J) - (k / (d + 1)) * (1 - 2 * j / J)).astype(chosen)",
         MEMN2N_TESTS,
     ),
     Mutant(
         "mn-empty-slots-unmasked",
         MEMN2N_FILE,
-        "hop = memory_hop(u, keys, values, mask)",
-        "hop = memory_hop(u, keys, values, None)",
+        "read, p_k, finite = _hop(u, keys, values, mask)",
+        "read, p_k, finite = _hop(u, keys, values, None)",
         MEMN2N_TESTS,
     ),
     Mutant(
@@ -407,8 +405,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "ntm-shift-drops-last-offset",
         NTM_FILE,
-        "for offset in range(-radius, radius + 1):",
-        "for offset in range(-radius, radius):",
+        "offsets = range(-radius, radius + 1)",
+        "offsets = range(-radius, radius)",
         NTM_TESTS,
     ),
     Mutant(
@@ -463,36 +461,36 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "ntm-controller-gate-unsquashed",
         NTM_FILE,
-        "gate=_sigmoid(g[..., 0]),",
+        "gate=num.sigmoid(g[..., 0]),",
         "gate=g[..., 0],",
         NTM_TESTS,
     ),
     Mutant(
         "mn-hop-values-are-keys",
         MEMN2N_FILE,
-        "        q[..., None, :], keys, values, score=dot_product_score, mask=row_mask",
-        "        q[..., None, :], keys, keys, score=dot_product_score, mask=row_mask",
+        "read: FloatArray = (weights[..., None, :] @ values)[..., 0, :]",
+        "read: FloatArray = (weights[..., None, :] @ keys)[..., 0, :]",
         MEMN2N_TESTS,
     ),
     Mutant(
         "mn-hop-scaled-score",
         MEMN2N_FILE,
-        "weights = attention_distribution(q[..., None, :], keys, score=dot_product_score, mask=row_mask)",
-        "weights = attention_distribution(q[..., None, :], keys * 2, score=dot_product_score, mask=row_mask)",
+        "scores: FloatArray = (keys @ u[..., :, None])[..., 0]",
+        "scores: FloatArray = (keys * 2 @ u[..., :, None])[..., 0]",
         MEMN2N_TESTS,
     ),
     Mutant(
         "mn-hop-mask-dropped",
         MEMN2N_FILE,
-        "row_mask = None if mask is None else mask[..., None, :]",
-        "row_mask = None",
+        "    weights = num.softmax(scores, mask)",
+        "    weights = num.softmax(scores, None)",
         MEMN2N_TESTS,
     ),
     Mutant(
         "mn-hop-mask-batch-axis",
         MEMN2N_FILE,
-        "row_mask = None if mask is None else mask[..., None, :]",
-        "row_mask = None if mask is None else mask[None, ...]",
+        "    weights = num.softmax(scores, mask)",
+        "    weights = num.softmax(scores, None if mask is None else mask[None, ...])",
         MEMN2N_TESTS,
     ),
     Mutant(
@@ -519,8 +517,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "mn-answer-unnormalised",
         MEMN2N_FILE,
-        "return MemN2NOutput(tuple(queries), tuple(reads), tuple(weights), logits, softmax(logits))",
-        "return MemN2NOutput(tuple(queries), tuple(reads), tuple(weights), logits, np.exp(logits))",
+        "probabilities = num.softmax(logits)",
+        "probabilities = np.exp(logits)",
         MEMN2N_TESTS,
     ),
 )

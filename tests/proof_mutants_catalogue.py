@@ -18,9 +18,12 @@ SNR = "spec/hopfield_capacity.py"
 NTM = "spec/neural_turing_machine.py"
 COMPLEXITY = "spec/complexity.py"
 RECURRENT = "spec/recurrent.py"
+ATT_BACKWARD = "spec/attention_backward.py"
+REC_BACKWARD = "spec/recurrent_backward.py"
 VARIANCE = "spec/scaled_dot_variance.py"
 MEMN2N = "spec/memory_network.py"
 STACK = "spec/structured_memory.py"
+ONLINE = "spec/online_softmax.py"
 
 NOT_YET_MUTATED: dict[str, str] = {
     "hopfield_capacity": "a statistical experiment on impl's storage rules; its mutants need the "
@@ -842,5 +845,120 @@ PROOF_MUTANTS: tuple[M, ...] = (
         "lambda a, b: memory[a, b] * (1 - weights[a] * erase[b]) + weights[a] * add[b],",
         "lambda a, b: (memory[a, b] + weights[a] * add[b]) * (1 - weights[a] * erase[b]),",
         "the whole write adds before it erases",
+    ),
+    # --- online_softmax (issue 11) -------------------------------------------------------------
+    M(
+        "online-merge-ell-not-rescaled",
+        "online_softmax",
+        ONLINE,
+        "return top, ell * rescale_a + ell_b * rescale_b, o * rescale_a + o_b * rescale_b",
+        "return top, ell + ell_b, o * rescale_a + o_b * rescale_b",
+        "the merge sums ℓ without rescaling it (only o rescaled)",
+    ),
+    M(
+        "online-merge-no-safe-shift",
+        "online_softmax",
+        ONLINE,
+        "shift = safe_shift(top) if safe else top",
+        "shift = top",
+        "the merge shifts by M even when M = −∞ (identity ⊕ identity is NaN)",
+    ),
+    M(
+        "online-block-state-unshifted",
+        "online_softmax",
+        ONLINE,
+        "weights = [sympy.exp(s - shift) for s in scores]",
+        "weights = [sympy.exp(s) for s in scores]",
+        "block weights e^s instead of e^{s − m}",
+    ),
+    M(
+        "online-target-partition-plus-one",
+        "online_softmax",
+        ONLINE,
+        "    partition = sum((sympy.exp(s) for s, _ in allowed), sympy.S.Zero)",
+        "    partition = sum((sympy.exp(s) for s, _ in allowed), sympy.S.One)",
+        "the softmax·V target's partition function has a spurious + 1",
+    ),
+    M(
+        "online-induction-block-values-dropped",
+        "online_softmax",
+        ONLINE,
+        "sympy.Sum(exps * self.values[self.j], (self.j, lo, hi))",
+        "sympy.Sum(exps, (self.j, lo, hi))",
+        "the induction's block state sums weights where it should sum weighted values",
+    ),
+    # --- attention_backward -----------------------------------------------------------------
+    M(
+        "backward-softmax-closed-form-sign",
+        "attention_backward",
+        ATT_BACKWARD,
+        "return derived, sm.weight(sm.k) * (UPSTREAM[sm.k] - mean)",
+        "return derived, sm.weight(sm.k) * (UPSTREAM[sm.k] + mean)",
+        "softmax VJP target α_k(ḡ_k + Σ α_i ḡ_i)",
+    ),
+    M(
+        "backward-rowsum-dropped",
+        "attention_backward",
+        ATT_BACKWARD,
+        "dS = sympy.Matrix(P.rows, P.cols, lambda i, n: P[i, n] * (dP[i, n] - delta[i]))",
+        "dS = sympy.Matrix(P.rows, P.cols, lambda i, n: P[i, n] * dP[i, n])",
+        "the paper's dS without the rowsum correction",
+    ),
+    M(
+        "backward-dk-scale-twice",
+        "attention_backward",
+        ATT_BACKWARD,
+        '"key": sym.scale * dS.T @ sym.Q',
+        '"key": sym.scale * sym.scale * dS.T @ sym.Q',
+        "dK with the scale applied twice",
+    ),
+    M(
+        "backward-forward-scale-dropped",
+        "attention_backward",
+        ATT_BACKWARD,
+        "scores = sym.Q @ sym.K.T * sym.scale",
+        "scores = sym.Q @ sym.K.T",
+        "the forward SDPA without its scale",
+    ),
+    M(
+        "backward-logsumexp-target",
+        "attention_backward",
+        ATT_BACKWARD,
+        "    return derived, sm.weight(sm.k)\n",
+        "    return derived, sm.weight(sm.k) ** 2\n",
+        "log-sum-exp VJP target α_k²",
+    ),
+    # --- recurrent_backward ------------------------------------------------------------------
+    M(
+        "backward-lstm-forget-uses-c-t",
+        "recurrent_backward",
+        REC_BACKWARD,
+        'f_bar = total * (c_prev if forget_uses == "c_prev" else c)',
+        "f_bar = total * c",
+        "the forget gate's gradient with c_t instead of c_{t−1}",
+    ),
+    M(
+        "backward-lstm-output-derivative",
+        "recurrent_backward",
+        REC_BACKWARD,
+        '"a_o": h_bar * sympy.tanh(c) * o * (1 - o),',
+        '"a_o": h_bar * sympy.tanh(c) * o,',
+        "the output gate's σ' taken as σ",
+    ),
+    M(
+        "backward-gru-update-sign",
+        "recurrent_backward",
+        REC_BACKWARD,
+        '"a_z": h_bar * (h_prev - h_hat) * z * (1 - z),',
+        '"a_z": h_bar * (h_hat - h_prev) * z * (1 - z),',
+        "z̄ = h̄(ĥ − h_{t−1}) (sign flipped)",
+    ),
+    M(
+        "backward-gru-forward-reset-before",
+        "recurrent_backward",
+        REC_BACKWARD,
+        "return z * h_prev + (1 - z) * sympy.tanh(a_h + r * rec)",
+        "return z * h_prev + (1 - z) * sympy.tanh(a_h + rec)",
+        "the GRU forward without the reset gate",
     ),
 )
