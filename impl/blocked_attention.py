@@ -162,7 +162,8 @@ def _block_state(scores: FloatArray, values: FloatArray, m: FloatArray | None = 
     scores -= _safe_shift(m)[..., None]
     np.exp(scores, out=scores)  # masked (−∞) entries become exactly 0
     ell: FloatArray = scores.sum(axis=-1)
-    o: FloatArray = np.matmul(scores, values)
+    with np.errstate(over="ignore", invalid="ignore"):  # the public edge checks the output
+        o: FloatArray = np.matmul(scores, values)
     return m, ell, o
 
 
@@ -189,6 +190,13 @@ def _finish(state: State) -> tuple[FloatArray, FloatArray]:
     with np.errstate(divide="ignore"):
         lse: FloatArray = np.where(positive, m + np.log(ell), ell.dtype.type(-np.inf))
     return out, lse
+
+
+def _overflow(dtype: np.dtype[Any]) -> ValueError:
+    return ValueError(
+        f"query·key·scale overflows {dtype} (a score, plus the mask, is ±inf or NaN); scale "
+        f"query or key down so that |scores| stay below {np.finfo(dtype).max:.3g}"
+    )
 
 
 def _fold_key_blocks(
@@ -221,6 +229,8 @@ def _fold_key_blocks(
         kT = np.swapaxes(k_all[:, start:stop], -1, -2)  # (G, E, bk)
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked below
             s: FloatArray = np.matmul(qs, kT)  # (G, bq, bk) scores of this block
+        if not np.isfinite(s).all():  # before masking: an overflow to −inf is not a mask
+            raise _overflow(dtype)
         if problem.causal and stop - 1 > first_row:  # the block crosses the diagonal
             above = np.arange(start, stop)[None, :] > np.arange(first_row, last_row + 1)[:, None]
             np.copyto(s, neg_inf, where=above)
@@ -231,11 +241,8 @@ def _fold_key_blocks(
             else:
                 s += block_mask.astype(dtype, copy=False)
         block_max: FloatArray = s.max(axis=-1)
-        if not (block_max < np.inf).all():  # +inf or NaN: the scores overflowed
-            raise ValueError(
-                f"query·key·scale overflows {dtype} (a score is ±inf or NaN); scale query "
-                f"or key down so that |scores| stay below {np.finfo(dtype).max:.3g}"
-            )
+        if not (block_max < np.inf).all():  # +inf or NaN: the scores plus the mask overflowed
+            raise _overflow(dtype)
         state = _merge(state, _block_state(s, v_all[:, start:stop], block_max))
     out[outer][heads, rows], lse[outer][heads, rows] = _finish(state)
 
@@ -312,7 +319,17 @@ def _blocked_kernel(
     problem, batch = _problem(q, k, v, mask, causal, factor, _batch(q, k, v, mask))
     out, _ = _blocked_attention(problem, DEFAULT_QUERY_BLOCK, DEFAULT_KEY_BLOCK, None)
     output: FloatArray = out.reshape(*batch, *out.shape[-2:])
+    _check_output(output)
     return output
+
+
+def _check_output(output: FloatArray) -> None:
+    """The output is a convex combination of value's rows: it overflows only if value is huge."""
+    if not np.isfinite(output).all():
+        raise ValueError(
+            f"value is too large: the output (a weighted sum of value's rows) overflowed "
+            f"{output.dtype}; keep |value| below half the dtype's maximum"
+        )
 
 
 def _batch(
@@ -389,9 +406,13 @@ def blocked_scaled_dot_product_attention(
     −inf forbids) broadcastable to (..., L, S); ``is_causal`` is the top-left
     causal mask; a query with no allowed key gets output 0 and log-sum-exp −∞.
     Results equal the plain formula up to rounding (different summation order).
+    Edges: as the plain SDPA (its checks are reused), and scores that overflow
+    (query·key·scale + mask) or an output that overflows (value) are a
+    ValueError naming them; ``return_lse`` is a bool.
     Assumptions: ``query_block``, ``key_block`` ≥ 1 (any size; they need not
-    divide L or S); ``workers`` threads (default: NumPy's BLAS thread budget,
-    capped by the usable cores) with BLAS held at one thread each.
+    divide L or S, and sizes beyond L or S mean one block); ``workers``
+    threads (default: NumPy's BLAS thread budget, capped by the usable cores)
+    with BLAS held at one thread each.
     Extra memory: O(workers · query_block · key_block + (L + S)·E) per call
     beyond the output, instead of the plain kernel's O(L·S) per batch item.
     # Note: causal key blocks wholly above the diagonal are skipped (about half
@@ -406,7 +427,8 @@ def blocked_scaled_dot_product_attention(
     rows = check.positive_int(query_block, "query_block")
     columns = check.positive_int(key_block, "key_block")
     threads = None if workers is None else check.positive_int(workers, "workers")
-    causal = bool(is_causal)
+    causal = bool(is_causal)  # checked a bool by _sdpa_checked
+    want_lse = check.boolean(return_lse, "return_lse")
     block_mask = additive if additive is not None else (None if causal else allowed)
     default = 1.0 / math.sqrt(q.shape[-1])
     problem, batch = _problem(
@@ -420,7 +442,8 @@ def blocked_scaled_dot_product_attention(
     )
     out, lse = _blocked_attention(problem, rows, columns, threads)
     output: FloatArray = out.reshape(*batch, *out.shape[-2:])
-    if not return_lse:
+    _check_output(output)
+    if not want_lse:
         return output
     log_sum_exp: FloatArray = lse.reshape(*batch, lse.shape[-1])
     return output, log_sum_exp

@@ -25,7 +25,8 @@ container a constructor returns) holds only read-only arrays (issue 7, class 1).
 
 Case files. ``tests/adversarial_cases_<family>.py`` for the families of
 ``FAMILY_OF_MODULE`` (``attention``: helper A; ``hopfield``: helper B1;
-``memory``: helper B2; ``backward``: the VJP modules, helper H) define
+``memory``: helper B2; ``backward``: the VJP modules, and ``blocked``: the
+blocked SDPA, helper H) define
 
 * ``VALID_CALLS: dict[str, Callable[[], dict[str, object]]]``, keyed by the
   qualified name of a public callable; the factory returns the arguments of
@@ -110,6 +111,7 @@ FAMILY_OF_MODULE: dict[str, str] = {
     "recurrent": "attention",
     "attention_backward": "backward",
     "recurrent_backward": "backward",
+    "blocked_attention": "blocked",
     "hopfield": "hopfield",
     "continuous_hopfield": "hopfield",
     "modern_hopfield": "hopfield",
