@@ -309,6 +309,15 @@ def test_blocked_attention_score_overflow_is_named() -> None:
         blocked_scaled_dot_product_attention(big, big, big)
 
 
+def test_blocked_attention_score_overflow_to_minus_inf_is_not_a_mask() -> None:
+    """A score that overflows to −inf is an error, not a silently masked key (found by the
+    adversarial harness: the row's other keys got all the weight)."""
+    query = np.array([[3e19, 1.0]], dtype=np.float32)
+    key = np.array([[-3e19, 0.0], [0.0, 1.0]], dtype=np.float32)  # q·k₀·scale ≈ −6e38
+    with pytest.raises(ValueError, match="query·key·scale overflows float32"):
+        blocked_scaled_dot_product_attention(query, key, key)
+
+
 def test_worker_count_never_oversubscribes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Workers = min(BLAS budget or request, usable cores, tasks), at least 1."""
     monkeypatch.setattr(blocked, "_blas_thread_budget", lambda: 4)
