@@ -124,9 +124,16 @@ def _run(args: argparse.Namespace, precisions: list[str]) -> int:
             print(f"no {args.target} targets for kinds {args.kind}", file=sys.stderr)
             return 2
         try:
-            importlib.import_module(args.target)
+            framework = importlib.import_module(args.target)
         except ImportError:
             print(f"{args.target} is not installed: pip install {args.target}", file=sys.stderr)
+            return 2
+        if args.target == "torch" and args.device.startswith("cuda"):
+            if not framework.cuda.is_available():
+                print(f"--device {args.device}: torch sees no CUDA device", file=sys.stderr)
+                return 2
+        elif args.device != "cpu":
+            print(f"--device {args.device} is supported for torch only", file=sys.stderr)
             return 2
         for precision in precisions:
             for target in chosen:

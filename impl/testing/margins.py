@@ -72,11 +72,14 @@ def _uniform(
     return round_to(rng.uniform(-magnitude, magnitude, size=shape), p)
 
 
-def _sdpa_case(rng: np.random.Generator, family: str, p: Precision) -> dict[str, Any]:
+def _sdpa_case(
+    rng: np.random.Generator, family: str, p: Precision, same_value_dim: bool = False
+) -> dict[str, Any]:
     b, h_kv = int(rng.integers(1, 3)), int(rng.integers(1, 3))
     h = h_kv * int(rng.integers(2, 4)) if family == "sdpa_gqa" else h_kv
     length, memory = int(rng.integers(1, 9)), int(rng.integers(1, 9))
     e, e_v = int(rng.integers(1, 17)), int(rng.integers(1, 17))
+    e_v = e if same_value_dim else e_v
     case: dict[str, Any] = {
         "query": _uniform(rng, (b, h, length, e), 3.0, p),
         "key": _uniform(rng, (b, h_kv, memory, e), 3.0, p),
@@ -149,9 +152,18 @@ Kernels = dict[str, Callable[..., Any]]
 
 
 def margins(
-    kernels: Kernels, family: str, precision: Precision, cases: int, seed: int = 0
+    kernels: Kernels,
+    family: str,
+    precision: Precision,
+    cases: int,
+    seed: int = 0,
+    *,
+    same_value_dim: bool = False,
 ) -> Margin:
-    """Run ``cases`` random cases of ``family`` through ``kernels[family]`` in ``precision``."""
+    """Run ``cases`` random cases of ``family`` through ``kernels[family]`` in ``precision``.
+
+    ``same_value_dim`` draws values as wide as queries (JAX's attention requires it).
+    """
     rng = np.random.default_rng([seed, FAMILIES.index(family), len(precision)])
     arith = Arithmetic.of(precision)
     kernel = kernels[family]
@@ -181,7 +193,7 @@ def margins(
                 key_padding_mask=case["key_padding_mask"],
             )
         else:
-            case = _sdpa_case(rng, family, precision)
+            case = _sdpa_case(rng, family, precision, same_value_dim)
             ref = sdpa_reference(
                 case["query"],
                 case["key"],
@@ -279,6 +291,7 @@ def rows(
     framework: str, precisions: list[Precision], device: str, cases: int, seed: int
 ) -> Iterator[Row]:
     """Yield the margin rows of a framework (``torch``, ``jax`` or ``impl``) and the downcasts."""
+    jax = framework == "jax"
     for precision in precisions:
         if framework == "torch":
             kernels = torch_kernels(device, precision)
@@ -290,9 +303,8 @@ def rows(
             kernels = impl_kernels()
         for family in FAMILIES:
             if family in kernels:
-                yield Row(
-                    framework, precision, family, margins(kernels, family, precision, cases, seed)
-                )
+                m = margins(kernels, family, precision, cases, seed, same_value_dim=jax)
+                yield Row(framework, precision, family, m)
         if framework == "torch":  # nn.LSTM/LSTMCell/GRU/GRUCell (impl.testing.torch_recurrent)
             from impl.testing.torch_recurrent import margin_rows
 
@@ -309,7 +321,8 @@ def rows(
             for family in ("softmax", "sdpa"):
                 if family in base:
                     planted = downcast(base, inner_p, "float32")
-                    m = margins(planted, family, "float32", max(cases // 10, 20), seed)
+                    few = max(cases // 10, 20)
+                    m = margins(planted, family, "float32", few, seed, same_value_dim=jax)
                     yield Row(f"{framework} in {inner}", "float32", family, m)
 
 
