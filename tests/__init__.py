@@ -1,6 +1,6 @@
 """nndl8's properties and examples: impl checked against spec.
 
-``tests.strategies`` (hypothesis strategies) and ``tests.tolerances``
-(``assert_close``) are importable from a checkout, so that engineers can point
-our properties at their own functions (see the README).
+The hypothesis strategies and ``assert_close`` the tests use ship in the wheel as
+``impl.testing.strategies`` and ``impl.testing.tolerances`` (with the conformance
+checks in ``impl.testing``); nothing here is installed.
 """

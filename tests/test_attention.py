@@ -29,8 +29,8 @@ from impl.scores import (
     scaled_dot_product_score,
 )
 from impl.softmax import softmax
-from tests import strategies as nst
-from tests.tolerances import assert_close, default_rtol, eps
+from impl.testing import strategies as nst
+from impl.testing.tolerances import assert_close, default_rtol, eps
 
 FloatArray = NDArray[np.floating[Any]]
 

@@ -12,14 +12,14 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 from impl.bidirectional_memory import bam_energy, bam_recall, bam_weights, corrupt_patterns
-from tests.strategies import (
+from impl.testing.strategies import (
     generators,
     orthogonal_sign_patterns,
     sign_pattern_pairs,
     sign_vectors,
     sizes,
 )
-from tests.tolerances import assert_close
+from impl.testing.tolerances import assert_close
 
 Array = NDArray[np.floating[Any]]
 Pairs = tuple[Array, Array]

@@ -32,8 +32,8 @@ from impl import attention as attention_module
 from impl import blocked_attention as blocked
 from impl.attention import scaled_dot_product_attention, scaled_dot_product_attention_with_weights
 from impl.blocked_attention import blocked_scaled_dot_product_attention
-from tests import strategies as nst
-from tests.tolerances import assert_close
+from impl.testing import strategies as nst
+from impl.testing.tolerances import assert_close
 
 FloatArray = NDArray[np.floating[Any]]
 

@@ -25,15 +25,15 @@ from impl.continuous_hopfield import (
     continuous_hopfield_velocity,
     integrate_continuous_hopfield,
 )
-from spec import continuous_hopfield as spec
-from tests.strategies import (
+from impl.testing.strategies import (
     ContinuousHopfieldInputs,
     continuous_hopfield_inputs,
     float_arrays,
     float_dtypes,
     permutations_of,
 )
-from tests.tolerances import assert_close, eps
+from impl.testing.tolerances import assert_close, eps
+from spec import continuous_hopfield as spec
 
 Array = NDArray[np.floating[Any]]
 

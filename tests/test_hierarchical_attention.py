@@ -16,8 +16,8 @@ from impl.hierarchical_attention import (
     attention_pooling_scores,
     hierarchical_attention,
 )
-from tests import strategies as hst
-from tests.tolerances import assert_close, default_rtol
+from impl.testing import strategies as hst
+from impl.testing.tolerances import assert_close, default_rtol
 
 Array = NDArray[np.floating[Any]]
 

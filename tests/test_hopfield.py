@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 from impl import hopfield as hop
+from impl.testing import strategies as nst
+from impl.testing.tolerances import assert_close, eps
 from spec import hopfield as hs
-from tests import strategies as nst
-from tests.tolerances import assert_close, eps
 
 FloatArray = NDArray[np.floating[Any]]
 

@@ -32,10 +32,10 @@ from impl.hopfield_capacity import (
     student_t_quantile,
     wilson_interval,
 )
+from impl.testing.strategies import CapacityBatches, capacity_batches, float_dtypes, generators
+from impl.testing.tolerances import assert_close
 from proofs import hopfield_capacity as experiment
 from spec import hopfield_capacity as snr
-from tests.strategies import CapacityBatches, capacity_batches, float_dtypes, generators
-from tests.tolerances import assert_close
 
 # --------------------------------------------------------------------------- SNR law vs measurement
 

@@ -14,9 +14,9 @@ from numpy.typing import NDArray
 from impl import memory_network as mn
 from impl.attention import key_value_attention
 from impl.scores import dot_product_score
+from impl.testing import strategies as hst
+from impl.testing.tolerances import assert_close, default_rtol
 from spec import memory_network as spec
-from tests import strategies as hst
-from tests.tolerances import assert_close, default_rtol
 
 Array = NDArray[np.floating[Any]]
 TYINGS: tuple[mn.Tying, ...] = ("adjacent", "layer_wise", "none")

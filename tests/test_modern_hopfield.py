@@ -31,8 +31,7 @@ from impl.modern_hopfield import (
 )
 from impl.scores import scaled_dot_product_score
 from impl.softmax import softmax
-from spec import modern_hopfield as spec
-from tests.strategies import (
+from impl.testing.strategies import (
     ModernHopfieldInputs,
     float_arrays,
     float_dtypes,
@@ -41,7 +40,8 @@ from tests.strategies import (
     sign_vectors,
     sizes,
 )
-from tests.tolerances import assert_close, eps
+from impl.testing.tolerances import assert_close, eps
+from spec import modern_hopfield as spec
 
 Array = NDArray[np.floating[Any]]
 

@@ -18,8 +18,8 @@ from impl.multihead import (
     multi_head_attention_with_weights,
     self_attention,
 )
-from tests import strategies as nst
-from tests.tolerances import assert_close, eps
+from impl.testing import strategies as nst
+from impl.testing.tolerances import assert_close, eps
 
 FloatArray = NDArray[np.floating[Any]]
 

@@ -30,9 +30,9 @@ from impl.neural_stack import (
     run_stack,
     stack_step,
 )
+from impl.testing import strategies as nst
+from impl.testing.tolerances import assert_close, eps
 from spec import structured_memory as sm
-from tests import strategies as nst
-from tests.tolerances import assert_close, eps
 
 FloatArray = NDArray[np.floating[Any]]
 

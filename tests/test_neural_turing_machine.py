@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 from impl import neural_turing_machine as ntm
+from impl.testing import strategies as hst
+from impl.testing.tolerances import assert_close, default_rtol, eps
 from spec import neural_turing_machine as spec
-from tests import strategies as hst
-from tests.tolerances import assert_close, default_rtol, eps
 
 Array = NDArray[np.floating[Any]]
 LambdaFn = Any

@@ -14,8 +14,8 @@ from impl import pointer_network as pn
 from impl import recurrent as cells
 from impl._typing import FloatArray, IntArray
 from impl.scores import AdditiveScoreParameters
-from tests import strategies as s
-from tests.tolerances import assert_close, eps
+from impl.testing import strategies as s
+from impl.testing.tolerances import assert_close, eps
 
 ENUMERATION_RTOL_EPS = 1000
 """Σ over all N^M ≤ 64 sequences of p(c_{1:M}) is 1 up to this many eps of the

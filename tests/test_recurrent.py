@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from impl import recurrent as cells
 from impl._typing import FloatArray
-from tests import strategies as s
-from tests.tolerances import assert_close, eps
+from impl.testing import strategies as s
+from impl.testing.tolerances import assert_close, eps
 
 ROUNDING_SLACK = 8
 """Bounds that hold exactly in real arithmetic (|h| ≤ 1, convex combinations)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from impl import recurrent as cells
-from tests.tolerances import assert_close
+from impl.testing.tolerances import assert_close
 
 torch: Any = pytest.importorskip("torch")
 

@@ -19,10 +19,10 @@ from numpy.typing import NDArray
 
 from impl.attention import expected_loss_gradient, reinforce_gradient_estimate
 from impl.softmax import softmax
+from impl.testing.strategies import ScoresAndLosses, scores_and_losses
+from impl.testing.tolerances import assert_close, eps
 from spec import attention as spec
 from spec.softmax import logit_symbols
-from tests.strategies import ScoresAndLosses, scores_and_losses
-from tests.tolerances import assert_close, eps
 
 FloatArray = NDArray[np.floating[Any]]
 

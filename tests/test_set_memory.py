@@ -17,8 +17,8 @@ from impl.set_memory import (
     set_memory_weights,
     set_memory_write,
 )
-from tests import strategies as nst
-from tests.tolerances import assert_close, eps
+from impl.testing import strategies as nst
+from impl.testing.tolerances import assert_close, eps
 
 FloatArray = NDArray[np.floating[Any]]
 

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 from impl.softmax import log_softmax, softmax, softmax_jacobian
-from tests import strategies as nst
-from tests.tolerances import assert_close, default_rtol, eps
+from impl.testing import strategies as nst
+from impl.testing.tolerances import assert_close, default_rtol, eps
 
 FloatArray = NDArray[np.floating[Any]]
 

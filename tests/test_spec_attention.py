@@ -19,10 +19,10 @@ from numpy.typing import NDArray
 from impl.attention import key_value_attention, soft_attention
 from impl.multihead import book_multi_head_attention
 from impl.scores import dot_product_score, scaled_dot_product_score
+from impl.testing.strategies import batch_shapes, float_arrays, float_dtypes, sizes
+from impl.testing.tolerances import assert_close, eps
 from spec import attention as spec
 from spec import scores as spec_scores
-from tests.strategies import batch_shapes, float_arrays, float_dtypes, sizes
-from tests.tolerances import assert_close, eps
 
 FloatArray = NDArray[np.floating[Any]]
 

@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 from impl.attention import scaled_dot_product_attention_with_weights
+from impl.testing import strategies as nst
+from impl.testing.tolerances import assert_close
 from spec import complexity as cx
-from tests import strategies as nst
-from tests.tolerances import assert_close
 
 FloatArray = NDArray[np.floating[Any]]
 

@@ -14,9 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 
+from impl.testing import strategies as nst
+from impl.testing.tolerances import assert_close
 from spec import hopfield as hs
-from tests import strategies as nst
-from tests.tolerances import assert_close
 
 FloatArray = NDArray[np.floating[Any]]
 

@@ -26,9 +26,9 @@ from impl.scores import (
     dot_product_score,
     scaled_dot_product_score,
 )
+from impl.testing.strategies import batch_shapes, float_arrays, float_dtypes, sizes
+from impl.testing.tolerances import assert_close, eps
 from spec import scores as spec
-from tests.strategies import batch_shapes, float_arrays, float_dtypes, sizes
-from tests.tolerances import assert_close, eps
 
 FloatArray = NDArray[np.floating[Any]]
 

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 from impl.softmax import log_softmax, softmax, softmax_jacobian
+from impl.testing.strategies import logits_arrays, unique_max_logits
+from impl.testing.tolerances import assert_close, default_rtol, eps
 from spec import softmax as spec
-from tests.strategies import logits_arrays, unique_max_logits
-from tests.tolerances import assert_close, default_rtol, eps
 
 FloatArray = NDArray[np.floating[Any]]
 

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 
-from tests import strategies as nst
+from impl.testing import strategies as nst
 
 
 @given(nst.attention_inputs())

@@ -27,9 +27,9 @@ from impl.structured_attention import (
     unary_potentials,
     unary_potentials_from_scores,
 )
+from impl.testing import strategies as hst
+from impl.testing.tolerances import assert_close, default_rtol
 from spec import structured_attention as spec
-from tests import strategies as hst
-from tests.tolerances import assert_close, default_rtol
 
 Array = NDArray[np.floating[Any]]
 

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 from impl.attention import scaled_dot_product_attention
 from impl.multihead import TransformerAttentionParameters, multi_head_attention_with_weights
-from tests import strategies as nst
-from tests.tolerances import assert_close
+from impl.testing import strategies as nst
+from impl.testing.tolerances import assert_close
 
 torch: Any = pytest.importorskip("torch")
 

@@ -9,6 +9,8 @@ from numpy.typing import NDArray
 
 from impl.attention import key_value_attention
 from impl.scores import scaled_dot_product_score
+from impl.testing import strategies as nst
+from impl.testing.tolerances import assert_close, eps
 from impl.tree_memory import (
     TreeMemory,
     build_tree_memory,
@@ -19,8 +21,6 @@ from impl.tree_memory import (
     tree_read,
     tree_write,
 )
-from tests import strategies as nst
-from tests.tolerances import assert_close, eps
 
 FloatArray = NDArray[np.floating[Any]]
 

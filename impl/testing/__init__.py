@@ -27,6 +27,11 @@ modern Hopfield, NTM addressing and write) with ``torch_memory``.
 """
 
 from impl.testing.attention import check_log_softmax, check_mha, check_sdpa, check_softmax
+from impl.testing.backward import (
+    check_gru_cell_backward,
+    check_lstm_cell_backward,
+    check_sdpa_backward,
+)
 from impl.testing.memory import (
     check_hopfield_update,
     check_hopfield_weights,
@@ -67,17 +72,20 @@ __all__ = [
     "call",
     "check_gru",
     "check_gru_cell",
+    "check_gru_cell_backward",
     "check_hopfield_update",
     "check_hopfield_weights",
     "check_log_softmax",
     "check_lstm",
     "check_lstm_cell",
+    "check_lstm_cell_backward",
     "check_mha",
     "check_modern_hopfield",
     "check_modern_hopfield_energy",
     "check_ntm_addressing",
     "check_ntm_write",
     "check_sdpa",
+    "check_sdpa_backward",
     "check_softmax",
     "compare",
     "format_results",

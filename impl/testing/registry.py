@@ -53,6 +53,7 @@ FAMILY_MODULES: tuple[str, ...] = (
     "impl.testing.jax_adapters",
     "impl.testing.torch_recurrent",
     "impl.testing.torch_memory",
+    "impl.testing.backward",
 )
 """Modules that register kinds and targets; those not present are skipped."""
 
