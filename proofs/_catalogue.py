@@ -17,7 +17,7 @@ Runtime = Literal["instant", "seconds", "minutes"]
 RUNTIMES: dict[Runtime, str] = {
     "instant": "under a second",
     "seconds": "a few seconds",
-    "minutes": "a minute or more on 2 cores (--quick: seconds)",
+    "minutes": "tens of seconds or more on 2 cores (--quick: seconds)",
 }
 """What each run-time class means (measured on a quiet 2-core machine)."""
 
