@@ -11,7 +11,7 @@ disappears; the book's 0.14 M); error-free recall of a pattern holds up to
 about N = M/(2 ln M) (``spec.hopfield_capacity``); the pseudo-inverse and
 Storkey rules go further.
 
-Full mode: M = 500, about 20 s on 2 cores; writes ``out/hopfield_capacity.png``
+Full mode: M = 500, about 5 s on a quiet 2-core machine; writes ``out/hopfield_capacity.png``
 when matplotlib is installed (the ``plot`` extra). Quick mode (used by the
 tests): M = 100, a few seconds, no figure.
 """
