@@ -14,35 +14,10 @@ import numpy as np
 
 from impl.attention_backward import multi_head_attention_vjp
 from impl.multihead import TransformerAttentionParameters
-from impl.recurrent import GRUParameters, LSTMParameters
 from impl.scores import AdditiveScoreParameters, BilinearScoreParameters
 
-Factory = Callable[[], dict[str, object]]
-
-
-def _rng(seed: int = 0) -> np.random.Generator:
-    return np.random.default_rng(seed)
-
-
-def _normal(*shape: int, seed: int = 0, dtype: Any = np.float64) -> np.ndarray[Any, Any]:
-    drawn: np.ndarray[Any, Any] = _rng(seed).normal(size=shape).astype(dtype)
-    return drawn
-
-
-def _mask(*shape: int) -> np.ndarray[Any, Any]:
-    """A mask with True on and below the diagonal (no fully masked row)."""
-    mask: np.ndarray[Any, Any] = np.broadcast_to(
-        np.tri(shape[-2], shape[-1], dtype=np.bool_), shape
-    )
-    return mask.copy()
-
-
-def _lstm(seed: int = 1, n: int = 3, m: int = 4) -> LSTMParameters:
-    return LSTMParameters.initialize(_rng(seed), input_size=n, hidden_size=m)
-
-
-def _gru(seed: int = 2, n: int = 3, m: int = 4) -> GRUParameters:
-    return GRUParameters.initialize(_rng(seed), input_size=n, hidden_size=m)
+# The shared factories of the attention family's cases (one copy for every case file).
+from tests.adversarial_cases_attention import Factory, _gru, _lstm, _mask, _normal, _rng
 
 
 def _transformer() -> TransformerAttentionParameters:

@@ -11,21 +11,8 @@ from typing import Any
 
 import numpy as np
 
-Factory = Callable[[], dict[str, object]]
-
-
-def _normal(*shape: int, seed: int = 0, dtype: Any = np.float64) -> np.ndarray[Any, Any]:
-    drawn: np.ndarray[Any, Any] = np.random.default_rng(seed).normal(size=shape).astype(dtype)
-    return drawn
-
-
-def _mask(*shape: int) -> np.ndarray[Any, Any]:
-    """A mask with True on and below the diagonal (no fully masked row)."""
-    mask: np.ndarray[Any, Any] = np.broadcast_to(
-        np.tri(shape[-2], shape[-1], dtype=np.bool_), shape
-    )
-    return mask.copy()
-
+# The shared factories of the attention family's cases (one copy for every case file).
+from tests.adversarial_cases_attention import Factory, _mask, _normal
 
 VALID_CALLS: dict[str, Factory] = {
     "impl.blocked_attention.blocked_scaled_dot_product_attention": lambda: {
