@@ -99,6 +99,7 @@ import numpy as np
 import pytest
 
 import impl
+from tests._introspection import is_mutation_artifact
 
 FAMILY_OF_MODULE: dict[str, str] = {
     "softmax": "attention",
@@ -186,14 +187,16 @@ def public_callables() -> dict[str, object]:
     found: dict[str, object] = {}
     for module in _impl_modules():
         for name, obj in vars(module).items():
-            if name.startswith("_") or getattr(obj, "__module__", None) != module.__name__:
+            if name.startswith("_") or is_mutation_artifact(name):
+                continue
+            if getattr(obj, "__module__", None) != module.__name__:
                 continue
             if inspect.isfunction(obj):
                 found[f"{module.__name__}.{name}"] = obj
             elif inspect.isclass(obj):
                 found[f"{module.__name__}.{name}"] = obj
                 for attr, member in vars(obj).items():
-                    if attr.startswith("_"):
+                    if attr.startswith("_") or is_mutation_artifact(attr):
                         continue
                     if isinstance(member, classmethod | staticmethod) or inspect.isfunction(member):
                         found[f"{module.__name__}.{name}.{attr}"] = getattr(obj, attr)

@@ -20,6 +20,7 @@ from impl.multihead import (
 )
 from impl.testing import strategies as nst
 from impl.testing.tolerances import assert_close, eps
+from tests._introspection import is_mutation_artifact
 
 FloatArray = NDArray[np.floating[Any]]
 
@@ -230,7 +231,9 @@ def _counting_spies(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
 
     calls: list[tuple[str, str]] = []
     for name, function in inspect.getmembers(_validation, inspect.isfunction):
-        if name.startswith("_") or function.__module__ != _validation.__name__:
+        if name.startswith("_") or is_mutation_artifact(name):
+            continue
+        if function.__module__ != _validation.__name__:
             continue
         signature = inspect.signature(function)
 

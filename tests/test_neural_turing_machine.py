@@ -15,6 +15,7 @@ from impl import neural_turing_machine as ntm
 from impl.testing import strategies as hst
 from impl.testing.tolerances import assert_close, default_rtol, eps
 from spec import neural_turing_machine as spec
+from tests._introspection import is_mutation_artifact
 
 Array = NDArray[np.floating[Any]]
 LambdaFn = Any
@@ -645,6 +646,8 @@ def test_ntm_step_validates_the_memory_once(monkeypatch: pytest.MonkeyPatch) -> 
     memory, *rest = _step_inputs()
     seen: list[str] = []
     for name, function in list(vars(validation).items()):
+        if is_mutation_artifact(name):
+            continue
         if callable(function) and not name.startswith("_") and not isinstance(function, type):
 
             def counting(*args: Any, _f: Any = function, _n: str = name, **kwargs: Any) -> Any:
