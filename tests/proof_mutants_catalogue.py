@@ -245,16 +245,16 @@ PROOF_MUTANTS: tuple[M, ...] = (
         "crf-forward-wrong-incoming",
         "crf_attention_marginals",
         CRF,
-        "alpha.append((sympy.exp(u[n][0]) * incoming(0), sympy.exp(u[n][1]) * incoming(1)))",
-        "alpha.append((sympy.exp(u[n][0]) * incoming(0), sympy.exp(u[n][1]) * incoming(0)))",
+        "sympy.exp(unary(position, 1)) * incoming(1),",
+        "sympy.exp(unary(position, 1)) * incoming(0),",
         "forward message α_{n+1}(1) uses the edge into 0",
     ),
     M(
         "crf-backward-transposed-table",
         "crf_attention_marginals",
         CRF,
-        "sympy.exp(pw[n][a][b] + u[n + 1][b]) * following[b]",
-        "sympy.exp(pw[n][b][a] + u[n + 1][b]) * following[b]",
+        "sympy.exp(pairwise(position, a, b) + unary(position + 1, b)) * following[b]",
+        "sympy.exp(pairwise(position, b, a) + unary(position + 1, b)) * following[b]",
         "backward message reads the pairwise table transposed",
     ),
     M(
@@ -280,6 +280,31 @@ PROOF_MUTANTS: tuple[M, ...] = (
         "gradient: Expr = enumerated_log_partition(potentials).diff(potentials.unary[position][1])",
         "gradient: Expr = enumerated_log_partition(potentials).diff(potentials.unary[position][0])",
         "∂ log Z/∂θ_n(0) in place of ∂θ_n(1)",
+    ),
+    M(
+        "crf-forward-edge-off-by-one",
+        "crf_attention_marginals",
+        CRF,
+        "return sympy.Add(*(previous[a] * sympy.exp(pairwise(position - 1, a, b)) for a in (0, 1)))",
+        "return sympy.Add(*(previous[a] * sympy.exp(pairwise(position, a, b)) for a in (0, 1)))",
+        "the forward step reads the edge after the position, not the one into it (the induction "
+        "step's symbolic check sees it; at a concrete length the last edge does not exist)",
+    ),
+    M(
+        "crf-backward-unary-same-position",
+        "crf_attention_marginals",
+        CRF,
+        "sympy.exp(pairwise(position, a, b) + unary(position + 1, b)) * following[b]",
+        "sympy.exp(pairwise(position, a, b) + unary(position, b)) * following[b]",
+        "the backward step weighs b by θ at its own position instead of the next",
+    ),
+    M(
+        "crf-score-extra-pairwise-term",
+        "crf_attention_marginals",
+        CRF,
+        "pairwise_part = sympy.Sum(chain.psi[m, z[m], z[m + 1]], (m, first, last - 1))",
+        "pairwise_part = sympy.Sum(chain.psi[m, z[m], z[m + 1]], (m, first, last))",
+        "the indexed score's pairwise Σ runs one edge too far (past the segment's last label)",
     ),
     # --- crf_attention_independent_limit ------------------------------------------------------
     M(
