@@ -707,6 +707,30 @@ PROOF_MUTANTS: tuple[M, ...] = (
         'k = stats.Normal(f"k{label}", mu_q, sigma_k)',
         "keys drawn with the queries' mean",
     ),
+    M(
+        "variance-pair-arrangements-two",
+        "scaled_dot_product_variance",
+        VARIANCE,
+        "target: sympy.Expr = size * m4 + 3 * size * (size - 1) * m2**2",
+        "target: sympy.Expr = size * m4 + 2 * size * (size - 1) * m2**2",
+        "the textbook E[S⁴] target with 2 pair arrangements (i, i, j, j) instead of 3",
+    ),
+    M(
+        "variance-pattern-count-with-repeats",
+        "scaled_dot_product_variance",
+        VARIANCE,
+        "falling_factorial(size, len(partition))\n        * sympy.Mul(",
+        "size ** len(partition)\n        * sympy.Mul(",
+        "each pattern counted with d_k^|π| tuples (indices of different blocks allowed to coincide)",
+    ),
+    M(
+        "variance-set-partitions-miss-last-block",
+        "scaled_dot_product_variance",
+        VARIANCE,
+        "for k in range(len(partition)):",
+        "for k in range(len(partition) - 1):",
+        "the set partitions never let the first position join the last block (some patterns lost)",
+    ),
     # --- hopfield_counterexamples ---------------------------------------------------------------
     M(
         "exact-energy-no-half",
