@@ -4,6 +4,10 @@ Book: exercise 8-2 and §8.2 (scaled dot-product score). The book writes D(·)
 for the variance. Every moment here is computed by ``sympy.stats`` from the
 distributions, and the sums over d_k terms are ``Sum`` objects over a
 symbolic index whose Kronecker deltas sympy sums; nothing is typed in.
+E[(qᵀk)⁴] for symbolic d_k is counted over the set partitions of the four factor
+positions (``raw_moment_of_sum``), with no pattern assumed to vanish; the textbook
+closed forms ``fourth_moment_target`` and ``kurtosis_target`` are the targets it is
+compared with, and the Kronecker-delta ``fourth_moment_table`` a second route.
 
 Model: q = (q_1, …, q_{d_k}), k = (k_1, …, k_{d_k}) with all components
 independent, q_i ∼ N(μ_q, σ_q²), k_i ∼ N(μ_k, σ_k²). (The first two moments

@@ -20,6 +20,13 @@ sum over z_1..z_{k−1}) and the backward message B(z_k) (the sum over
 z_{k+1}..z_N), which is how the independent-sigmoid limit is derived for
 symbolic N; ``independent_partition_product`` is Z's product form with a
 symbolic N (``Product``).
+
+Every chain length, by induction: ``segment_score`` writes score(z) with indexed symbols
+and a symbolic length; ``forward_induction``, ``backward_induction`` and
+``marginal_derivation`` give the base cases and the steps that show the recursions
+``forward_step``/``backward_step`` (which ``forward_messages``/``backward_messages`` run)
+compute the sums over prefixes/suffixes, and ``marginal_from_messages`` the marginal, for
+every N.
 """
 
 import itertools
