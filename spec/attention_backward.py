@@ -172,11 +172,7 @@ class SymbolicAttention:
         def holds(condition: sympy.Basic) -> bool:
             if condition == sympy.true:
                 return True
-            present = [
-                i
-                for i in condition.atoms(sympy.Idx)
-                if isinstance(i, sympy.Idx) and i in self.sizes
-            ]
+            present = [i for i in condition.atoms(sympy.Idx) if i in self.sizes]
             if len({self.sizes[i] for i in present}) != len(present):
                 return False
             plain = {i: sympy.Symbol(f"p_{i}", integer=True, nonnegative=True) for i in present}
@@ -430,10 +426,11 @@ def exp_free_residual(residual: sympy.Expr) -> sympy.Expr:
 
     def rename(x: sympy.Basic) -> sympy.Expr:
         product: sympy.Expr = sympy.S.One
-        argument = sympy.expand(x.args[0])
-        terms = argument.args if isinstance(argument, sympy.Add) else (argument,)
-        for term in terms:
-            coefficient, monomial = sympy.sympify(term).as_coeff_Mul()
+        exponent = x.args[0]
+        if not isinstance(exponent, sympy.Expr):  # the argument of exp is an expression
+            raise TypeError(f"exp of a non-expression: {x}")
+        for term in sympy.Add.make_args(sympy.expand(exponent)):
+            coefficient, monomial = term.as_coeff_Mul()
             symbol = names.setdefault(monomial, sympy.Symbol(f"E_{len(names)}", positive=True))
             product = product * symbol**coefficient
         return product

@@ -126,20 +126,25 @@ def big_o(expr: Expr, variables: tuple[sympy.Symbol, ...] = (n, d, k)) -> Expr:
 # ---------------------------------------------------------------------------
 
 
+def _solved(solution: Expr | None) -> Expr:
+    """A ``sympy.rsolve`` result, which is None when rsolve finds no closed form: raise then."""
+    if solution is None:
+        raise ArithmeticError("rsolve found no closed form for the recurrence")
+    return solution
+
+
 def recurrent_sequential_operations() -> Expr:
     """Depth of the chain h_1 → h_2 → … → h_n: D(t) = D(t − 1) + 1, D(0) = 0, at t = n."""
     depth = sympy.Function("D")
     solution = sympy.rsolve(depth(_t) - depth(_t - 1) - 1, depth(_t), {depth(0): 0})
-    result: Expr = sympy.sympify(solution).subs(_t, n)
-    return result
+    return _solved(solution).subs(_t, n)
 
 
 def recurrent_path_length() -> Expr:
     """Edges from x_1 to h_n: P(1) = 1 (x_1 → h_1), P(t) = P(t − 1) + 1 (h_{t−1} → h_t)."""
     path = sympy.Function("P")
     solution = sympy.rsolve(path(_t) - path(_t - 1) - 1, path(_t), {path(1): 1})
-    result: Expr = sympy.sympify(solution).subs(_t, n)
-    return result
+    return _solved(solution).subs(_t, n)
 
 
 @cache
@@ -161,8 +166,7 @@ def receptive_field_recurrence_residual() -> Expr:
     """r(L) − r(L − 1) − (k − 1) for the contiguous field, checked against ``rsolve``."""
     field = sympy.Function("r")
     solved = sympy.rsolve(field(layers) - field(layers - 1) - (k - 1), field(layers), {field(0): 1})
-    residual: Expr = sympy.expand(sympy.sympify(solved) - receptive_field(dilated=False))
-    return residual
+    return sympy.expand(_solved(solved) - receptive_field(dilated=False))
 
 
 @cache

@@ -47,7 +47,7 @@ def network_symbols(size: int) -> ContinuousHopfieldSymbols:
     return ContinuousHopfieldSymbols(M, u, v, W, b, k, tau)
 
 
-def symmetric_substitution(size: int) -> dict[sympy.Symbol, sympy.Symbol]:
+def symmetric_substitution(size: int) -> dict[sympy.Expr, sympy.Expr]:
     """The substitution W_ji → W_ij (j > i) that makes W symmetric."""
     W = network_symbols(size).weights
     return {W[j, i]: W[i, j] for i in range(size) for j in range(i + 1, size)}

@@ -188,7 +188,7 @@ def _resolve(expr: sympy.Expr, sizes: dict[sympy.Idx, sympy.Symbol]) -> sympy.Ex
     def holds(condition: sympy.Basic) -> bool:
         if condition == sympy.true:
             return True
-        present = [i for i in condition.atoms(sympy.Idx) if isinstance(i, sympy.Idx) and i in sizes]
+        present = [i for i in condition.atoms(sympy.Idx) if i in sizes]
         if len({sizes[i] for i in present}) != len(present):
             return False
         plain = {i: sympy.Symbol(f"p_{i}", integer=True, nonnegative=True) for i in present}
