@@ -271,7 +271,7 @@ class Function(Expr):
     @overload
     def __new__(cls, name: str, **options: bool) -> _UndefinedFunction: ...  # type: ignore[misc]
     @overload
-    def __new__(cls, *args: _ExprLike) -> Expr: ...  # type: ignore[misc]
+    def __new__(cls, *args: _ExprLike | Basic) -> Expr: ...  # type: ignore[misc]
 
 # sympy.tensor.indexed
 class Idx(Expr):
@@ -339,6 +339,8 @@ class MatrixBase:
     @overload
     def __getitem__(self, key: _BlockKey) -> Self: ...
     def __len__(self) -> int: ...
+    # sympy defines no __iter__: iter() falls back to __getitem__(0), (1), ... (the
+    # row-major entries); mypy needs the protocol spelled out for zip, list, sum.
     def __iter__(self) -> Iterator[Expr]: ...
     def __eq__(self, other: object) -> bool: ...
     def __hash__(self) -> int: ...
