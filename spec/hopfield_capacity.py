@@ -136,7 +136,7 @@ def crosstalk_term_moments() -> dict[str, sympy.Expr]:
 
 def crosstalk_term_count() -> sympy.Expr:
     r"""K = Σ_{j≠i} Σ_{n≠μ} 1 = (M − 1)(N − 1), the number of crosstalk terms (symbolic)."""
-    j, n = sympy.symbols("j n", integer=True, positive=True)
+    j, n = sympy.symbols("j n", seq=True, integer=True, positive=True)
     count: sympy.Expr = sympy.factor(sympy.summation(1, (j, 1, M - 1), (n, 1, N - 1)))
     return count
 

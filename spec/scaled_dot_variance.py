@@ -20,8 +20,8 @@ from functools import cache
 import sympy
 import sympy.stats as stats
 
-mu_q, mu_k = sympy.symbols("mu_q mu_k", real=True)
-sigma_q, sigma_k, sigma = sympy.symbols("sigma_q sigma_k sigma", positive=True)
+mu_q, mu_k = sympy.symbols("mu_q mu_k", seq=True, real=True)
+sigma_q, sigma_k, sigma = sympy.symbols("sigma_q sigma_k sigma", seq=True, positive=True)
 d_k = sympy.Symbol("d_k", integer=True, positive=True)
 """The symbolic dimension of q and k."""
 
@@ -138,7 +138,7 @@ class SumMoments:
 def sum_moments() -> SumMoments:
     """E[qᵀk], D(qᵀk), D(qᵀk/√d_k) for symbolic d_k, from ``product_moments``."""
     moments = product_moments()
-    i, j = sympy.symbols("i j", integer=True)
+    i, j = sympy.symbols("i j", seq=True, integer=True)
     mean = nested_sum(moments.mean, [i], d_k)
     delta = sympy.KroneckerDelta(i, j)
     covariance_ij = delta * moments.variance + (1 - delta) * moments.cross_covariance
@@ -188,7 +188,7 @@ def kurtosis_derivation() -> KurtosisDerivation:
     k = stats.Normal("k_s", 0, 1)
     m2 = sympy.simplify(stats.E((q * k) ** 2))
     m4 = sympy.simplify(stats.E((q * k) ** 4))
-    a, b, c, e = sympy.symbols("a b c e", integer=True)
+    a, b, c, e = sympy.symbols("a b c e", seq=True, integer=True)
     fourth = nested_sum(fourth_moment_table(a, b, c, e, m2, m4), [a, b, c, e], d_k)
     variance = nested_sum(sympy.KroneckerDelta(a, b) * m2, [a, b], d_k)
     kurtosis = sympy.simplify(sympy.expand(fourth / variance**2))
