@@ -158,6 +158,10 @@ def test_stubs_return_types_follow_the_argument() -> None:
     assert isinstance(sympy.diff(sympy.ImmutableMatrix(m), x), sympy.ImmutableDenseMatrix)
     assert isinstance(m + sympy.ImmutableMatrix(m), sympy.ImmutableDenseMatrix)
     assert isinstance(m * x, sympy.MutableDenseMatrix)
+    assert isinstance(m.T @ sympy.ImmutableMatrix(m), sympy.ImmutableDenseMatrix)
+    assert isinstance(-sympy.ImmutableMatrix(m), sympy.ImmutableDenseMatrix)  # Self
+    assert isinstance(m.row(0), sympy.MutableDenseMatrix)
+    assert isinstance(sympy.S(True), Boolean)  # bool before int in the overloads
     assert isinstance(m[0, 1], sympy.Expr)
     assert isinstance(m[0:2], list)
     assert isinstance(m[0, :], sympy.MutableDenseMatrix)

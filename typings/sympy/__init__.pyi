@@ -166,6 +166,8 @@ class _Singletons:
     One: Integer
     NegativeInfinity: Expr
     @overload
+    def __call__(self, a: bool) -> BooleanAtom: ...  # type: ignore[overload-overlap]
+    @overload
     def __call__(self, a: int) -> Integer: ...
     @overload
     def __call__(self, a: float) -> Float: ...
