@@ -188,7 +188,7 @@ def kurtosis_derivation() -> KurtosisDerivation:
     k = stats.Normal("k_s", 0, 1)
     m2 = sympy.simplify(stats.E((q * k) ** 2))
     m4 = sympy.simplify(stats.E((q * k) ** 4))
-    a, b, c, e = sympy.symbols("a b c e", seq=True, integer=True)
+    a, b, c, e = sympy.symbols("a b c e", integer=True)
     fourth = nested_sum(fourth_moment_table(a, b, c, e, m2, m4), [a, b, c, e], d_k)
     variance = nested_sum(sympy.KroneckerDelta(a, b) * m2, [a, b], d_k)
     kurtosis = sympy.simplify(sympy.expand(fourth / variance**2))
