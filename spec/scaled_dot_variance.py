@@ -24,8 +24,8 @@ from functools import cache
 import sympy
 import sympy.stats as stats
 
-mu_q, mu_k = sympy.symbols("mu_q mu_k", real=True)
-sigma_q, sigma_k, sigma = sympy.symbols("sigma_q sigma_k sigma", positive=True)
+mu_q, mu_k = sympy.symbols("mu_q mu_k", seq=True, real=True)
+sigma_q, sigma_k, sigma = sympy.symbols("sigma_q sigma_k sigma", seq=True, positive=True)
 d_k = sympy.Symbol("d_k", integer=True, positive=True)
 """The symbolic dimension of q and k."""
 
@@ -142,7 +142,7 @@ class SumMoments:
 def sum_moments() -> SumMoments:
     """E[qᵀk], D(qᵀk), D(qᵀk/√d_k) for symbolic d_k, from ``product_moments``."""
     moments = product_moments()
-    i, j = sympy.symbols("i j", integer=True)
+    i, j = sympy.symbols("i j", seq=True, integer=True)
     mean = nested_sum(moments.mean, [i], d_k)
     delta = sympy.KroneckerDelta(i, j)
     covariance_ij = delta * moments.variance + (1 - delta) * moments.cross_covariance

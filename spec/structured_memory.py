@@ -146,8 +146,8 @@ def empty_state() -> SymbolicState:
 # Lemmas
 # ---------------------------------------------------------------------------
 
-_p, _q, _r = sympy.symbols("p q r", nonnegative=True)
-_s, _w, _u, _a = sympy.symbols("s w u a", real=True)
+_p, _q, _r = sympy.symbols("p q r", seq=True, nonnegative=True)
+_s, _w, _u, _a = sympy.symbols("s w u a", seq=True, real=True)
 
 
 def removal_lemma() -> tuple[Expr, Expr]:
@@ -464,7 +464,7 @@ def discrete_limit_mismatches(kind: str, steps: int) -> tuple[int, list[Operatio
     Every sequence in {0, 1}^{2·steps} of (push, pop) bits is tried; the
     values v_1..v_steps are symbols, so a match is an identity in them.
     """
-    values = sympy.symbols(f"v1:{steps + 1}")
+    values = sympy.symbols(f"v1:{steps + 1}", seq=True)
     tried = 0
     for bits in product((0, 1), repeat=2 * steps):
         operations = [(bits[2 * t], bits[2 * t + 1]) for t in range(steps)]
