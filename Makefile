@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: proofs test lint typecheck pytest bench mutants clean
+.PHONY: proofs test lint typecheck pytest bench mutants mutation clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,5 +44,10 @@ bench: $(STAMP)
 mutants: $(STAMP)
 	$(BIN)/python -m tests.mutants
 
+# The sampled mutmut run over impl/ and spec/ (tests/mutation.py): the full sample,
+# every survivor killed or listed equivalent; CI runs MUTATION_ARGS="--sample ci".
+mutation: $(STAMP)
+	$(BIN)/python -m tests.mutation $(MUTATION_ARGS)
+
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis mutants

@@ -1,10 +1,60 @@
 """Sampled mutants that survive the suite because they cannot change behaviour.
 
-``tests/mutation.py`` leaves these out of the score's denominator. Each entry is a
-mutmut mutant name (``mutmut show NAME`` prints its diff) and the reason no test
-can tell it from the original: the changed code computes the same values for every
-input the function accepts, or it changes only an error message's wording (the
-argument's name, which the adversarial harness checks, stays in it).
+``tests/mutation.py`` leaves these out of the score's denominator. Each key is a
+mutmut mutant name (``make mutation`` prints its diff; ``mutmut show NAME`` once
+``mutants/`` exists) and each value the reason no test can tell it from the
+original. Two kinds of reason are accepted:
+
+* ``equivalent: …`` — the changed code computes the same values, raises the same
+  errors and warns the same for every input the function accepts (e.g. a default
+  argument spelled out: ``np.tri(n, m)`` is ``np.tri(n, m, k=0)``);
+* ``message: …`` — it changes only the wording of an error message or a report's
+  text; the argument's name and the expected value, which the tests check, remain.
+
+The list is sorted by section; a mutant that the suite starts to kill is reported as
+stale by the run and must be removed.
 """
 
-EQUIVALENT: dict[str, str] = {}
+EQUIVALENT: dict[str, str] = {
+    # ---------------------------------------------------------------- attention family
+    # (impl: _validation, _numerics, attention, attention_backward, blocked_attention,
+    #  multihead, scores, softmax; spec: attention, attention_backward, online_softmax,
+    #  softmax, scores)
+    #
+    # ------------------------------------------------------ end of the attention family
+    #
+    #
+    # ------------------------------------------------------ recurrent and structured
+    # (impl: recurrent, recurrent_backward, pointer_network, structured_attention,
+    #  hierarchical_attention; spec: recurrent, recurrent_backward, rounding_error*,
+    #  structured_attention, structured_memory, complexity, scaled_dot_variance)
+    #
+    # ------------------------------------------------- end of recurrent and structured
+    #
+    #
+    # ---------------------------------------------------------------- memories
+    # (impl: hopfield*, continuous_hopfield, modern_hopfield, bidirectional_memory,
+    #  memory_network, neural_turing_machine, neural_stack, set_memory, tree_memory;
+    #  spec: hopfield*, neural_turing_machine, memory_network, modern/continuous_hopfield)
+    #
+    # ---------------------------------------------------------------- end of memories
+    #
+    #
+    # ------------------------------------------------- kit: attention and backward
+    # (impl.testing: attention, backward, bounds, tolerances, registry, strategies,
+    #  references)
+    #
+    # ------------------------------------------ end of kit: attention and backward
+    #
+    #
+    # ------------------------------------------------- kit: memory and recurrent
+    # (impl.testing: memory, recurrent)
+    #
+    # ------------------------------------------ end of kit: memory and recurrent
+    #
+    #
+    # ------------------------------------------------- kit: cli, report, runner
+    # (impl.testing: report, runner, cli; impl.cli)
+    #
+    # ------------------------------------------ end of kit: cli, report, runner
+}
