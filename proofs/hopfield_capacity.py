@@ -547,6 +547,18 @@ def main(*, quick: bool = False) -> None:
         and ags_overlap > RETRIEVAL_OVERLAP,
         strength="numeric",
     )
+    tiny = ((3, 2), (3, 3), (4, 3), (3, 4), (5, 2))
+    proof.check_true(
+        "the exact one-update P_err (binomial crosstalk, a tie h = 0 wrong with probability ½) "
+        "equals the brute-force count over every pattern set at (M, N) = "
+        + ", ".join(f"({a}, {b})" for a, b in tiny)
+        + " (an exact tie h = 0 is possible at all but (4, 3))",
+        all(
+            snr.exact_bit_error_probability(a, b) == snr.enumerated_bit_error_probability(a, b)
+            for a, b in tiny
+        ),
+        strength="finite",
+    )
     fixed_exact = snr.fixed_point_load(m)
     fixed_normal = snr.fixed_point_load(m, law="gaussian")
     proof.check_true(
@@ -558,7 +570,15 @@ def main(*, quick: bool = False) -> None:
         strength="numeric",
     )
     low, high = cfg.critical_band()
-    wrong = (1 - RETRIEVAL_OVERLAP) / 2
+    wrong = (1 - snr.one_step_overlap(m, high)) / 2
+    proof.check_true(
+        f"at α_1 = {high:.4f} the expected overlap after one update, 1 − 2P_err (normal law at "
+        f"N = α_1·M), is {1 - 2 * wrong:.6f} = the retrieval threshold {RETRIEVAL_OVERLAP} "
+        "to 1e-4 (α_1 interpolates linearly between neighbouring N; P_err is smooth in N "
+        "with |d²P_err/dN²| ≲ 1e-5 here)",
+        abs((1 - 2 * wrong) - RETRIEVAL_OVERLAP) <= 1e-4,
+        strength="numeric",
+    )
     proof.step(
         f"The band, stated before the run: α_lo(M) = max(α_fix(M), α_c^AGS) = "
         f"max({fixed_exact:.4f}, {ags_load:.4f}) = {low:.4f}; α_hi(M) = α_1(M) = {high:.4f}, "

@@ -429,9 +429,9 @@ def _gaussian_bit_error(n_neurons: int, n_patterns: int) -> float:
 
 
 @cache
-def _gaussian_bit_error_function() -> Callable[[int, int], float]:
+def _gaussian_bit_error_function() -> Callable[[int, float], float]:
     """``bit_error_probability_gaussian`` lambdified to a float function of (M, N)."""
-    function: Callable[[int, int], float] = sympy.lambdify(
+    function: Callable[[int, float], float] = sympy.lambdify(
         (M, N), bit_error_probability_gaussian(), modules=[{"erfc": math.erfc}, "math"]
     )
     return function
@@ -516,3 +516,17 @@ def one_step_load(n_neurons: int, wrong_fraction: float, *, law: str = "gaussian
     return _load_where(
         n_neurons, lambda n: bit_error(n_neurons, n, law=law), wrong_fraction, near=near
     )
+
+
+def one_step_overlap(n_neurons: int, load: float) -> float:
+    r"""Expected overlap 1 − 2 P_err after one update from a stored pattern, at N = load·M.
+
+    Normal law with the exact finite-M variance (``bit_error_probability_gaussian``),
+    evaluated at a real N (the formula is smooth in N), so that a load found by
+    ``one_step_load`` can be checked against its definition directly.
+    """
+    n_patterns = load * n_neurons
+    if n_patterns <= 1:
+        return 1.0
+    p_err: float = _gaussian_bit_error_function()(n_neurons, n_patterns)
+    return 1 - 2 * p_err
