@@ -401,6 +401,7 @@ def plot_capacity(results: dict[Cell, RecallStatistics], cfg: ExperimentConfig, 
     ]
     starts = [(0.0, "clean start"), (NOISE_FRACTION, "10% of bits flipped")]
     theory_loads, theory_overlap, theory_error_free = one_step_theory(cfg.n_neurons, 0.3)
+    band = cfg.critical_band()
     for row, (noise, start) in enumerate(starts):
         alpha_c = measured_critical_load(results, "hebbian", noise)
         for column, (value, ci, title, ylabel) in enumerate(columns):
@@ -428,6 +429,14 @@ def plot_capacity(results: dict[Cell, RecallStatistics], cfg: ExperimentConfig, 
                 label=r"$N = M/(2 \ln M)$ (error-free limit)",
             )
             if value == "retrieved_fraction":
+                if noise == 0.0:
+                    axis.axvspan(
+                        *band,
+                        color="tab:red",
+                        alpha=0.07,
+                        lw=0,
+                        label=r"band for the Hebbian $\alpha_c$, stated before the run",
+                    )
                 axis.axhline(0.5, color="tab:red", lw=0.8, alpha=0.6)
                 if math.isfinite(alpha_c):
                     axis.axvline(

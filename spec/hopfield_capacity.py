@@ -407,6 +407,7 @@ def ags_load_of_gain() -> sympy.Expr:
     return load
 
 
+@cache
 def ags_critical_load(*, guess: float = 1.5) -> tuple[float, float]:
     r"""(α_c, m_c): the maximum of ``ags_load_of_gain`` over y and the overlap erf(y*) there.
 
@@ -489,6 +490,7 @@ def _load_where(
     return (low + (target - v_low) / (v_high - v_low)) / n_neurons
 
 
+@cache
 def fixed_point_load(n_neurons: int, *, law: str = "exact") -> float:
     r"""The load where ``fixed_point_probability`` falls to ½: a lower anchor for α_c at finite M.
 
@@ -503,6 +505,7 @@ def fixed_point_load(n_neurons: int, *, law: str = "exact") -> float:
     )
 
 
+@cache
 def one_step_load(n_neurons: int, wrong_fraction: float, *, law: str = "gaussian") -> float:
     r"""The load where the one-update bit-error probability reaches ``wrong_fraction``.
 
