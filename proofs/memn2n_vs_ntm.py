@@ -208,7 +208,7 @@ def main() -> None:
         bool(np.allclose(partial[1], memory[1] / 2 + add)) and not np.allclose(partial[1], add),
         strength="numeric",
     )
-    mm, ww, ee, aa = sympy.symbols("m w e a", real=True)
+    mm, ww, ee, aa = sympy.symbols("m w e a", seq=True, real=True)
     d.check_equal(
         "symbolically (spec.write_entry) m' − m = w(a − e m): the change is proportional to w",
         sympy.expand(spec_ntm.write_entry(mm, ww, ee, aa) - mm),

@@ -46,7 +46,7 @@ def _convexity(proof: Derivation) -> None:
         spec.lse_hessian_claim(N, D),
         strength="finite",
     )
-    p1, p2, u1, u2, u3 = sympy.symbols("p_1 p_2 u_1 u_2 u_3", real=True)
+    p1, p2, u1, u2, u3 = sympy.symbols("p_1 p_2 u_1 u_2 u_3", seq=True, real=True)
     p = [p1, p2, 1 - p1 - p2]
     u = [u1, u2, u3]
     quadratic = (
@@ -178,7 +178,7 @@ def _dense_memory() -> None:
         "Dense associative memory with F(z) = z² is the Hopfield network",
         "§8.6.2 note; Krotov & Hopfield 2016; Hebbian rule of §8.6.1",
     )
-    P, M = sympy.symbols("P M", positive=True, integer=True)
+    P, M = sympy.symbols("P M", seq=True, positive=True, integer=True)
     proof.claim(
         sympy.Eq(
             sympy.Symbol("-Σ_μ (x_μ·σ)²"),

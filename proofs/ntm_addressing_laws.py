@@ -193,7 +193,7 @@ def main() -> None:
     )
 
     # --- write
-    m, weight, e, a = sympy.symbols("m w e a", real=True)
+    m, weight, e, a = sympy.symbols("m w e a", seq=True, real=True)
     entry = spec.write_entry(m, weight, e, a)
     d.step("Write, one entry (the write is elementwise): m' = m(1 − w e) + w a", entry)
     d.check_equal(

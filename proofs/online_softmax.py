@@ -145,7 +145,7 @@ def main() -> None:
         "Masked conventions, exact on 4 keys (s = (−∞, 0, 2, −∞) and all masked), "
         "for all 8 partitions into consecutive blocks"
     )
-    values = list(sympy.symbols("v0:4", real=True))
+    values: list[sympy.Expr] = list(sympy.symbols("v0:4", seq=True, real=True))
     masked = [NEG_INF, sympy.S.Zero, sympy.Integer(2), NEG_INF]
     everything_masked = [NEG_INF] * 4
     d.check_true(

@@ -5,9 +5,15 @@ components with means μ_q, μ_k and variances σ_q², σ_k²); the sum over d_k
 terms for a symbolic d_k as ``Sum`` over indices i, j of Cov(Y_i, Y_j), whose
 off-diagonal terms sympy computes to 0 from independence (not assumed). The
 book writes D(·) for the variance. The kurtosis 3 + 6/d_k used by the
-statistical test ``tests/test_scaled_dot_variance.py`` is derived too. Each
+statistical test ``tests/test_scaled_dot_variance.py`` is derived too, for symbolic
+d_k: E[S⁴] is a sum over the 15 set partitions of the four factor positions (the
+pattern of equal indices), each with d_k (d_k − 1) ⋯ tuples and the product of the
+blocks' moments E[Y^{|B|}]; brute-force expansions at d_k = 2, 3 cross-check it. Each
 hypothesis (independence, zero mean) is dropped in a checked counterexample.
 """
+
+import itertools
+from collections import Counter
 
 import sympy
 import sympy.stats as stats
@@ -31,6 +37,110 @@ def _counterexamples(d: Derivation) -> None:
         "and E[qᵀk] = d_k grows with d_k instead of being 0",
         sympy.simplify(mean_nonzero) == sv.d_k,
         strength="finite",
+    )
+
+
+def _pattern_counts(size: int) -> Counter[frozenset[frozenset[int]]]:
+    """How many index tuples in {1..size}⁴ have each pattern (positions grouped by equal index)."""
+    counts: Counter[frozenset[frozenset[int]]] = Counter()
+    for indices in itertools.product(range(size), repeat=4):
+        blocks = {i: frozenset(p for p in range(4) if indices[p] == i) for i in set(indices)}
+        counts[frozenset(blocks.values())] += 1
+    return counts
+
+
+def _kurtosis(d: Derivation) -> None:
+    """E[S⁴] for S = Σ_{i=1}^{d_k} Y_i by counting index patterns; κ(qᵀk) = 3 + 6/d_k."""
+    kurt = sv.kurtosis_derivation()
+    d.step(
+        "For the statistical test: moments of Y = q_i k_i, q_i, k_i ∼ N(0, 1) (sympy.stats): "
+        "E[Y], E[Y²], E[Y³], E[Y⁴]",
+        sympy.Tuple(kurt.first_moment, kurt.second_moment, kurt.third_moment, kurt.fourth_moment),
+    )
+    d.check_equal(
+        "kurtosis of a product of two standard normals, E[Y⁴]/E[Y²]² = 9 (= 3 · 3)",
+        kurt.product_kurtosis,
+        9,
+        strength="symbolic",
+    )
+    partitions = sv.set_partitions((0, 1, 2, 3))
+    d.step(
+        "E[S⁴] = Σ over (i_1, …, i_4) ∈ {1..d_k}⁴ of E[Y_{i_1} ⋯ Y_{i_4}]. Group the tuples by "
+        f"their pattern, the set partition of the four positions by equal index ({len(partitions)} "
+        "patterns): (d_k)_{|π|} = d_k (d_k − 1) ⋯ tuples have pattern π, and each has "
+        "expectation Π_{blocks B} E[Y^{|B|}] (distinct indices are independent). The counts sum to",
+        sympy.factor(sv.pattern_count_total(4, sv.d_k)),
+    )
+    d.check_equal(
+        "every one of the d_k⁴ tuples has exactly one pattern: Σ_π (d_k)_{|π|} = d_k⁴",
+        sv.pattern_count_total(4, sv.d_k),
+        sv.d_k**4,
+        strength="symbolic",
+    )
+    for size in (1, 2, 3, 4):
+        counts = _pattern_counts(size)
+        d.check_true(
+            f"d_k = {size}: enumerating {{1..{size}}}⁴, each pattern π has (d_k)_|π| tuples",
+            all(
+                counts[frozenset(frozenset(b) for b in p)]
+                == int(sv.falling_factorial(sympy.Integer(size), len(p)))
+                for p in partitions
+            ),
+            strength="finite",
+        )
+    shapes = Counter(tuple(sorted((len(b) for b in p), reverse=True)) for p in partitions)
+
+    def row(shape: tuple[int, ...], number: int) -> str:
+        tuples = sympy.factor(sv.falling_factorial(sv.d_k, len(shape)))
+        moment = sympy.Mul(*(sv.moment_symbols[size - 1] for size in shape))
+        return f"{'+'.join(map(str, shape))}: {number} × {tuples} × {moment}"
+
+    d.note(
+        "Patterns by block sizes (set partitions of that shape × tuples each × expectation "
+        "each): " + "; ".join(row(shape, number) for shape, number in sorted(shapes.items()))
+    )
+    m1, m2, _m3, m4 = sv.moment_symbols
+    d.step(
+        "E[S⁴] for symbolic d_k in generic moments m_r = E[Y^r] (no pattern assumed to vanish)",
+        kurt.generic_sum_fourth_moment,
+    )
+    d.check_zero("E[Y] = E[q_i] E[k_i] = 0 (sympy.stats)", kurt.first_moment, strength="symbolic")
+    d.check_equal(
+        "with m₁ = 0 the count gives the textbook E[S⁴] = d_k m₄ + 3 d_k (d_k − 1) m₂² "
+        "(every pattern with an index occurring once vanishes)",
+        kurt.generic_sum_fourth_moment.subs(m1, 0),
+        sv.fourth_moment_target(m2, m4, sv.d_k),
+        strength="symbolic",
+    )
+    d.check_equal(
+        "E[S²] by the same count (two positions) is D(qᵀk) derived above, book case σ = 1",
+        kurt.generic_sum_second_moment.subs({m1: 0, m2: kurt.second_moment}),
+        sv.book_case(sv.sum_moments().variance).subs(sv.sigma, 1),
+        strength="symbolic",
+    )
+    d.step("With the moments of Y substituted, E[S⁴] =", kurt.sum_fourth_moment)
+    d.check_equal(
+        "the Kronecker-delta table of E[Y_a Y_b Y_c Y_e] summed over four symbolic indices "
+        "gives the same E[S⁴]",
+        kurt.table_sum_fourth_moment,
+        kurt.sum_fourth_moment,
+        strength="symbolic",
+    )
+    for size in (2, 3):
+        terms = [stats.Normal(f"q_{i}", 0, 1) * stats.Normal(f"k_{i}", 0, 1) for i in range(size)]
+        direct = sympy.expand(stats.E(sympy.Add(*terms) ** 4))
+        d.check_equal(
+            f"cross-check at d_k = {size}: E[(Y_1 + … + Y_{size})⁴] by sympy.stats (brute-force "
+            "expansion) equals the count",
+            direct,
+            kurt.sum_fourth_moment.subs(sv.d_k, size),
+            strength="finite",
+        )
+    d.check_equal(
+        "kurtosis of qᵀk = E[S⁴]/E[S²]² = 3 + 6/d_k (the test's bound)",
+        kurt.sum_kurtosis,
+        sv.kurtosis_target(sv.d_k),
+        strength="symbolic",
     )
 
 
@@ -124,37 +234,7 @@ def main() -> None:
         "saturation, where its Jacobian vanishes (proofs.softmax_saturation)."
     )
 
-    kurt = sv.kurtosis_derivation()
-    d.step(
-        "For the statistical test: fourth moments of Y = q_i k_i, q_i, k_i ∼ N(0, 1) "
-        "(sympy.stats): E[Y²], E[Y⁴]",
-        sympy.Tuple(kurt.second_moment, kurt.fourth_moment),
-    )
-    d.check_equal(
-        "kurtosis of a product of two standard normals, E[Y⁴]/E[Y²]² = 9",
-        kurt.product_kurtosis,
-        9,
-        strength="symbolic",
-    )
-    d.step(
-        "E[S⁴] for S = Σ_{i=1}^{d_k} Y_i: only index patterns with no index occurring once "
-        "survive (independent zero-mean factors); summed over four symbolic indices",
-        kurt.sum_fourth_moment,
-    )
-    y1, y2 = (
-        stats.Normal("q_1", 0, 1) * stats.Normal("k_1", 0, 1),
-        stats.Normal("q_2", 0, 1) * stats.Normal("k_2", 0, 1),
-    )
-    direct = sympy.expand(stats.E((y1 + y2) ** 4))
-    d.check_equal(
-        "cross-check at d_k = 2: E[(Y_1 + Y_2)⁴] by sympy.stats equals the index-sum formula",
-        direct,
-        kurt.sum_fourth_moment.subs(sv.d_k, 2),
-        strength="finite",
-    )
-    d.check_equal(
-        "kurtosis of qᵀk = 3 + 6/d_k", kurt.sum_kurtosis, 3 + 6 / sv.d_k, strength="symbolic"
-    )
+    _kurtosis(d)
 
     d.note("Hypotheses dropped one at a time:")
     _counterexamples(d)

@@ -42,7 +42,7 @@ def main() -> None:
         )
 
     d.note("Part 2: general N by bounds. Let α = softmax(t·s), m the index of the maximum.")
-    a_i, a_j, rest = sympy.symbols("alpha_i alpha_j r", positive=True)
+    a_i, a_j, rest = sympy.symbols("alpha_i alpha_j r", seq=True, positive=True)
     # α_i + α_j + r = 1 with r = Σ of the other weights ≥ 0: substitute α_j = 1 − α_i − r.
     slack = sympy.expand((a_i * (1 - a_i) - a_i * a_j).subs(a_j, 1 - a_i - rest))
     d.step(

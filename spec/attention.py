@@ -50,8 +50,7 @@ def expectation_over_attention(
     last = len(outcomes) - 1
     branches = [(outcomes[n], sympy.Eq(z, n)) for n in range(last)]
     selected = sympy.Piecewise(*branches, (outcomes[last], True))
-    expectation: sympy.Expr = stats.E(selected)
-    return expectation
+    return stats.E(selected)
 
 
 def scores_against(

@@ -43,8 +43,7 @@ UPSTREAM = sympy.IndexedBase("g", real=True)
 def _vjp_of(sm: SymbolicSoftmax, per_index: Callable[[sympy.Expr], sympy.Expr]) -> sympy.Expr:
     """∂/∂s[k] of ℓ = Σ_i ḡ_i f_i(s) for f = ``per_index`` (differentiated by sympy)."""
     loss = sympy.Sum(UPSTREAM[sm.i] * per_index(sm.i), (sm.i, 0, sm.size - 1))
-    derivative: sympy.Expr = sympy.diff(loss, sm.logits[sm.k])
-    return derivative
+    return sympy.diff(loss, sm.logits[sm.k])
 
 
 def symbolic_softmax_vjp() -> tuple[sympy.Expr, sympy.Expr]:
@@ -172,11 +171,7 @@ class SymbolicAttention:
         def holds(condition: sympy.Basic) -> bool:
             if condition == sympy.true:
                 return True
-            present = [
-                i
-                for i in condition.atoms(sympy.Idx)
-                if isinstance(i, sympy.Idx) and i in self.sizes
-            ]
+            present = [i for i in condition.atoms(sympy.Idx) if i in self.sizes]
             if len({self.sizes[i] for i in present}) != len(present):
                 return False
             plain = {i: sympy.Symbol(f"p_{i}", integer=True, nonnegative=True) for i in present}
@@ -246,8 +241,7 @@ def flatten_sums(expr: sympy.Expr) -> sympy.Expr:
         rest = sympy.Mul(*(u for u in factors if u is not inner))
         return sympy.Sum(rest * inner.function, *inner.limits, *x.limits)
 
-    flat: sympy.Expr = expr.replace(nested, merge)
-    return flat
+    return expr.replace(nested, merge)
 
 
 def sort_sum_limits(expr: sympy.Expr) -> sympy.Expr:
@@ -264,8 +258,7 @@ def sort_sum_limits(expr: sympy.Expr) -> sympy.Expr:
         limits = sorted(x.limits, key=lambda limit: str(limit[0]))
         return sympy.Sum(x.function, *limits)
 
-    result: sympy.Expr = expr.replace(multiple, ordered)
-    return result
+    return expr.replace(multiple, ordered)
 
 
 def symbolic_rowsum_identity() -> tuple[sympy.Expr, sympy.Expr]:
@@ -289,8 +282,7 @@ def rowsum_identity_residual() -> sympy.Expr:
     def canonical(x: sympy.Expr) -> sympy.Expr:
         return sort_sum_limits(flatten_sums(x))
 
-    residual: sympy.Expr = sympy.expand(canonical(lhs) - canonical(rhs))
-    return residual
+    return sympy.expand(canonical(lhs) - canonical(rhs))
 
 
 # ---------------------------------------------------------------------------
@@ -430,10 +422,11 @@ def exp_free_residual(residual: sympy.Expr) -> sympy.Expr:
 
     def rename(x: sympy.Basic) -> sympy.Expr:
         product: sympy.Expr = sympy.S.One
-        argument = sympy.expand(x.args[0])
-        terms = argument.args if isinstance(argument, sympy.Add) else (argument,)
-        for term in terms:
-            coefficient, monomial = sympy.sympify(term).as_coeff_Mul()
+        exponent = x.args[0]
+        if not isinstance(exponent, sympy.Expr):  # the argument of exp is an expression
+            raise TypeError(f"exp of a non-expression: {x}")
+        for term in sympy.Add.make_args(sympy.expand(exponent)):
+            coefficient, monomial = term.as_coeff_Mul()
             symbol = names.setdefault(monomial, sympy.Symbol(f"E_{len(names)}", positive=True))
             product = product * symbol**coefficient
         return product
@@ -441,8 +434,7 @@ def exp_free_residual(residual: sympy.Expr) -> sympy.Expr:
     renamed = sympy.sympify(residual).replace(
         lambda x: getattr(x, "func", None) == sympy.exp, rename
     )
-    reduced: sympy.Expr = sympy.cancel(sympy.together(renamed))
-    return reduced
+    return sympy.cancel(sympy.together(renamed))
 
 
 def matrices_agree(a: sympy.MatrixBase, b: sympy.MatrixBase) -> bool:

@@ -47,15 +47,16 @@ k = sympy.Symbol("k", integer=True, positive=True)
 layers = sympy.Symbol("L", integer=True, nonnegative=True)
 """Number of stacked layers."""
 
-_i, _j, _f, _o, _tap, _t, _l = sympy.symbols("i j f o tap t l", integer=True, nonnegative=True)
+_i, _j, _f, _o, _tap, _t, _l = sympy.symbols(
+    "i j f o tap t l", seq=True, integer=True, nonnegative=True
+)
 _m = sympy.Symbol("m", integer=True, nonnegative=True)  # k = m + 2 ≥ 2
 
 
 def _count(*ranges: tuple[sympy.Symbol, Expr]) -> Expr:
     """Σ 1 over nested loops index ∈ [0, size): the number of multiply-adds they perform."""
     limits = [(index, 0, size - 1) for index, size in ranges]
-    total: Expr = sympy.Sum(1, *limits).doit()
-    return total
+    return sympy.Sum(1, *limits).doit()
 
 
 # ---------------------------------------------------------------------------
@@ -126,20 +127,25 @@ def big_o(expr: Expr, variables: tuple[sympy.Symbol, ...] = (n, d, k)) -> Expr:
 # ---------------------------------------------------------------------------
 
 
+def _solved(solution: Expr | None) -> Expr:
+    """A ``sympy.rsolve`` result, which is None when rsolve finds no closed form: raise then."""
+    if solution is None:
+        raise ArithmeticError("rsolve found no closed form for the recurrence")
+    return solution
+
+
 def recurrent_sequential_operations() -> Expr:
     """Depth of the chain h_1 → h_2 → … → h_n: D(t) = D(t − 1) + 1, D(0) = 0, at t = n."""
     depth = sympy.Function("D")
     solution = sympy.rsolve(depth(_t) - depth(_t - 1) - 1, depth(_t), {depth(0): 0})
-    result: Expr = sympy.sympify(solution).subs(_t, n)
-    return result
+    return _solved(solution).subs(_t, n)
 
 
 def recurrent_path_length() -> Expr:
     """Edges from x_1 to h_n: P(1) = 1 (x_1 → h_1), P(t) = P(t − 1) + 1 (h_{t−1} → h_t)."""
     path = sympy.Function("P")
     solution = sympy.rsolve(path(_t) - path(_t - 1) - 1, path(_t), {path(1): 1})
-    result: Expr = sympy.sympify(solution).subs(_t, n)
-    return result
+    return _solved(solution).subs(_t, n)
 
 
 @cache
@@ -161,16 +167,14 @@ def receptive_field_recurrence_residual() -> Expr:
     """r(L) − r(L − 1) − (k − 1) for the contiguous field, checked against ``rsolve``."""
     field = sympy.Function("r")
     solved = sympy.rsolve(field(layers) - field(layers - 1) - (k - 1), field(layers), {field(0): 1})
-    residual: Expr = sympy.expand(sympy.sympify(solved) - receptive_field(dilated=False))
-    return residual
+    return sympy.expand(_solved(solved) - receptive_field(dilated=False))
 
 
 @cache
 def convolution_path_length(*, dilated: bool) -> Expr:
     """Least L with r(L) ≥ n: solve r(L) = n for L (r increases in L), then round up."""
     (boundary,) = sympy.solve(sympy.Eq(receptive_field(dilated=dilated), n), layers)
-    result: Expr = sympy.ceiling(boundary)
-    return result
+    return sympy.ceiling(boundary)
 
 
 SELF_ATTENTION_SEQUENTIAL = sympy.S.One
@@ -230,30 +234,24 @@ def crossover() -> list[Expr]:
     """Positive solutions n of n²d = nd² (attention's and recurrence's per-layer costs)."""
     attention_term = big_o(self_attention_count().attention)
     recurrent_term = big_o(recurrent_count())
-    solutions: list[Expr] = sympy.solve(sympy.Eq(attention_term, recurrent_term), n)
-    return solutions
+    return sympy.solve(sympy.Eq(attention_term, recurrent_term), n)
 
 
 def crossover_difference() -> Expr:
     """n²d − nd², factored: d·n·(n − d), negative exactly when n < d."""
-    factored: Expr = sympy.factor(
-        big_o(self_attention_count().attention) - big_o(recurrent_count())
-    )
-    return factored
+    return sympy.factor(big_o(self_attention_count().attention) - big_o(recurrent_count()))
 
 
 def contiguous_path_ratio_limit() -> Expr:
     """lim_{n→∞} ((n − 1)/(k − 1)) / (n/k) = k/(k − 1) ∈ (1, 2] for k ≥ 2: the path is Θ(n/k)."""
     (boundary,) = sympy.solve(sympy.Eq(receptive_field(dilated=False), n), layers)
-    limit: Expr = sympy.simplify(sympy.limit(boundary / (n / k), n, sympy.oo))
-    return limit
+    return sympy.simplify(sympy.limit(boundary / (n / k), n, sympy.oo))
 
 
 def dilated_path_ratio_limit() -> Expr:
     """lim_{n→∞} (log n / log k) / log_k n = 1: the dilated path is Θ(log_k n)."""
     (boundary,) = sympy.solve(sympy.Eq(receptive_field(dilated=True), n), layers)
-    limit: Expr = sympy.simplify(sympy.limit(boundary / sympy.log(n, k), n, sympy.oo))
-    return limit
+    return sympy.simplify(sympy.limit(boundary / sympy.log(n, k), n, sympy.oo))
 
 
 @dataclass(frozen=True)

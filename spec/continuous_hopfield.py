@@ -47,7 +47,7 @@ def network_symbols(size: int) -> ContinuousHopfieldSymbols:
     return ContinuousHopfieldSymbols(M, u, v, W, b, k, tau)
 
 
-def symmetric_substitution(size: int) -> dict[sympy.Symbol, sympy.Symbol]:
+def symmetric_substitution(size: int) -> dict[sympy.Expr, sympy.Expr]:
     """The substitution W_ji → W_ij (j > i) that makes W symmetric."""
     W = network_symbols(size).weights
     return {W[j, i]: W[i, j] for i in range(size) for j in range(i + 1, size)}
@@ -204,10 +204,7 @@ def symbolic_energy_gradient_component() -> sympy.Expr:
     k = s.neuron
     raw = sympy.diff(symbolic_energy(), s.states[k]).doit()
     collected = sympy.expand(sympy.cancel(raw))  # the leak's rational terms cancel to 0
-    on_trajectory: sympy.Expr = collected.xreplace(
-        {sympy.atanh(s.states[k]): s.gain * s.potentials[k]}
-    )
-    return on_trajectory
+    return collected.xreplace({sympy.atanh(s.states[k]): s.gain * s.potentials[k]})
 
 
 def symbolic_velocity_component() -> sympy.Expr:
@@ -233,5 +230,4 @@ def symmetrize(expression: sympy.Expr) -> sympy.Expr:
     k, i, col = s.neuron, s.row_index, s.column_index
     transposed = expression.xreplace({s.weights[i, k]: s.weights[k, i]})
     # i is only ever a summation (dummy) index here, so renaming it is harmless.
-    result: sympy.Expr = transposed.xreplace({i: col})
-    return result
+    return transposed.xreplace({i: col})

@@ -20,7 +20,6 @@ networks (``exact_*``), used by the counterexample searches. It never imports
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import sympy
 
@@ -50,7 +49,7 @@ S_NOW = sympy.IndexedBase("s_now")
 S_NEXT = sympy.IndexedBase("s_next")
 """s(t+1)."""
 
-State = Callable[[Any], Any]
+State = Callable[[sympy.Expr], sympy.Expr]
 """A state as a function of the neuron index: idx -> expression."""
 
 _KRONECKER_DELTA_TYPE = type(sympy.KroneckerDelta(i, j))
@@ -63,12 +62,12 @@ INDEX_IN_RANGE = sympy.Ge(M, i + 1)
 # --------------------------------------------------------------------------- definitions
 
 
-def current_state(idx: Any) -> Any:
+def current_state(idx: sympy.Expr) -> sympy.Expr:
     """The state before the update: s_idx."""
     return s[idx]
 
 
-def single_flip_state(idx: Any) -> Any:
+def single_flip_state(idx: sympy.Expr) -> sympy.Expr:
     """The state after changing neuron i only: s'_idx = s_idx + Δ·δ_{i,idx}."""
     return s[idx] + DELTA * sympy.KroneckerDelta(i, idx)
 
@@ -100,10 +99,8 @@ def _sum_out(summation: sympy.Sum) -> sympy.Expr:
     limits = sorted(summation.limits, key=lambda limit: limit[0] not in delta_variables)
     inner = sympy.Sum(summation.function, limits[0]).doit()
     if len(limits) == 1:
-        result: sympy.Expr = inner
-        return result
-    outer: sympy.Expr = sympy.Sum(inner, *limits[1:]).doit()
-    return outer
+        return inner
+    return sympy.Sum(inner, *limits[1:]).doit()
 
 
 def sum_out_kronecker_deltas(expr: sympy.Expr) -> sympy.Expr:
@@ -128,11 +125,9 @@ def rename_dummies(expr: sympy.Expr) -> sympy.Expr:
         if len(summation.limits) != 1:
             return summation
         ((variable, low, high),) = summation.limits
-        renamed: sympy.Expr = sympy.Sum(summation.function.xreplace({variable: j}), (j, low, high))
-        return renamed
+        return sympy.Sum(summation.function.xreplace({variable: j}), (j, low, high))
 
-    result: sympy.Expr = expr.replace(lambda e: isinstance(e, sympy.Sum), rename)
-    return result
+    return expr.replace(lambda e: isinstance(e, sympy.Sum), rename)
 
 
 def canonical_sums(expr: sympy.Expr) -> sympy.Expr:
@@ -149,27 +144,23 @@ def canonical_sums(expr: sympy.Expr) -> sympy.Expr:
             rest = sympy.Mul(*[f for f in factors if f is not inner[0]])
             summation = sympy.Sum(rest * inner[0].function, *inner[0].limits, *summation.limits)
         limits = sorted(summation.limits, key=lambda limit: str(limit[0]))
-        merged: sympy.Expr = sympy.Sum(sympy.expand(summation.function), *limits)
-        return merged
+        return sympy.Sum(sympy.expand(summation.function), *limits)
 
     previous = None
     while previous != expr:
         previous = expr
         expr = sympy.expand(expr).replace(lambda e: isinstance(e, sympy.Sum), merge)
-    result: sympy.Expr = sympy.expand(expr)
-    return result
+    return sympy.expand(expr)
 
 
 def apply_symmetry(expr: sympy.Expr) -> sympy.Expr:
     """Use the hypothesis w_ji = w_ij (for the summation index j and for the pair (i, j))."""
-    result: sympy.Expr = expr.xreplace({w[j, i]: w[i, j]})
-    return result
+    return expr.xreplace({w[j, i]: w[i, j]})
 
 
 def apply_zero_diagonal(expr: sympy.Expr) -> sympy.Expr:
     """Use the hypothesis w_ii = 0."""
-    result: sympy.Expr = expr.xreplace({w[i, i]: 0})
-    return result
+    return expr.xreplace({w[i, i]: 0})
 
 
 def at_size(expr: sympy.Expr, size: int, *, neuron: int | None = None) -> sympy.Expr:
@@ -183,8 +174,7 @@ def at_size(expr: sympy.Expr, size: int, *, neuron: int | None = None) -> sympy.
     result = expr.xreplace(plain)
     if neuron is not None:
         result = result.xreplace({i: neuron})
-    concrete: sympy.Expr = result.subs(M, size).doit()
-    return concrete
+    return result.subs(M, size).doit()
 
 
 # --------------------------------------------------------------------------- exercise 8-6
@@ -281,14 +271,12 @@ def energy_change_split_field() -> sympy.Expr:
     split = target.xreplace(
         {local_field_sum(): OFF_DIAGONAL_FIELD + SELF_COUPLING * OLD, w[i, i]: SELF_COUPLING}
     )
-    result: sympy.Expr = split.xreplace({DELTA: NEW - OLD})
-    return result
+    return split.xreplace({DELTA: NEW - OLD})
 
 
 def energy_change_plus_minus_one() -> sympy.Expr:
     """``energy_change_split_field`` for ±1 states (σ² = τ² = 1): the diagonal drops out."""
-    result: sympy.Expr = sympy.expand(energy_change_split_field()).subs({OLD**2: 1, NEW**2: 1})
-    return result
+    return sympy.expand(energy_change_split_field()).subs({OLD**2: 1, NEW**2: 1})
 
 
 def diagonal_update_cases(self_coupling: sympy.Expr) -> list[UpdateCase]:
@@ -337,8 +325,7 @@ def two_step_lyapunov(current: sympy.IndexedBase, previous: sympy.IndexedBase) -
 def lyapunov_difference_derived() -> sympy.Expr:
     """L(t+1) − L(t) from the definition, expanded, no hypotheses."""
     difference = two_step_lyapunov(S_NEXT, S_NOW) - two_step_lyapunov(S_NOW, S_PREV)
-    result: sympy.Expr = sympy.expand(difference)
-    return result
+    return sympy.expand(difference)
 
 
 def swap_dummies_of_cross_term(expr: sympy.Expr) -> sympy.Expr:
@@ -347,12 +334,10 @@ def swap_dummies_of_cross_term(expr: sympy.Expr) -> sympy.Expr:
     def swap(summation: sympy.Sum) -> sympy.Expr:
         f = summation.function
         if f.has(S_NOW[i]) and f.has(S_PREV[j]):
-            swapped: sympy.Expr = sympy.Sum(f.xreplace({i: j, j: i}), *summation.limits)
-            return swapped
+            return sympy.Sum(f.xreplace({i: j, j: i}), *summation.limits)
         return summation
 
-    result: sympy.Expr = expr.replace(lambda e: isinstance(e, sympy.Sum), swap)
-    return result
+    return expr.replace(lambda e: isinstance(e, sympy.Sum), swap)
 
 
 def synchronous_field() -> sympy.Expr:
@@ -385,8 +370,7 @@ x = sympy.IndexedBase("x")
 
 def hebbian_weight(count: sympy.Expr = N) -> sympy.Expr:
     """The book's average outer product w_ij = (1/N) Σ_n x_i^(n) x_j^(n) (for i ≠ j; w_ii = 0)."""
-    result: sympy.Expr = sympy.Sum(x[n, i] * x[n, j], (n, 0, count - 1)) / count
-    return result
+    return sympy.Sum(x[n, i] * x[n, j], (n, 0, count - 1)) / count
 
 
 PATTERN = sympy.Symbol("m", integer=True, nonnegative=True)
@@ -488,7 +472,4 @@ def exact_two_step_lyapunov(
     previous: sympy.MatrixBase,
 ) -> sympy.Expr:
     """L = −s(t)ᵀ W s(t−1) − bᵀ(s(t) + s(t−1)) in exact arithmetic."""
-    result: sympy.Expr = (
-        -(current.T * weights * previous)[0, 0] - (bias.T * (current + previous))[0, 0]
-    )
-    return result
+    return -(current.T * weights * previous)[0, 0] - (bias.T * (current + previous))[0, 0]

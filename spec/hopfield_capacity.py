@@ -97,9 +97,7 @@ def aligned_field_residual(n_neurons: int, n_patterns: int, *, neuron: int = 0) 
     residual = sympy.expand(aligned - expected)
     # x ∈ {±1}: x**2 = 1, so reduce every power x**k to x**(k mod 2).
     reduce_powers = {
-        p: p.base ** (int(p.exp) % 2)
-        for p in residual.atoms(sympy.Pow)
-        if isinstance(p, sympy.Pow) and p.exp.is_integer
+        p: p.base ** (int(p.exp) % 2) for p in residual.atoms(sympy.Pow) if p.exp.is_integer
     }
     reduced: sympy.Expr = sympy.expand(residual.xreplace(reduce_powers))
     return reduced
@@ -139,7 +137,7 @@ def crosstalk_term_moments() -> dict[str, sympy.Expr]:
 
 def crosstalk_term_count() -> sympy.Expr:
     r"""K = Σ_{j≠i} Σ_{n≠μ} 1 = (M − 1)(N − 1), the number of crosstalk terms (symbolic)."""
-    j, n = sympy.symbols("j n", integer=True, positive=True)
+    j, n = sympy.symbols("j n", seq=True, integer=True, positive=True)
     count: sympy.Expr = sympy.factor(sympy.summation(1, (j, 1, M - 1), (n, 1, N - 1)))
     return count
 
@@ -328,7 +326,9 @@ def enumerated_bit_error_probability(n_neurons: int, n_patterns: int) -> sympy.R
 def load_at_error_probability(target: float | sympy.Rational, *, guess: float = 0.2) -> float:
     r"""Solve ½ erfc(1/√(2α)) = target for the load α numerically (sympy.nsolve)."""
     target_value = sympy.nsimplify(target)
-    if not 0 < target_value < sympy.Rational(1, 2):
+    # A number's comparisons decide to sympy.true/false (a relation has no truth value).
+    positive = (target_value > 0) == sympy.true
+    if not (positive and (target_value < sympy.Rational(1, 2)) == sympy.true):
         raise ValueError(f"target must lie in (0, 1/2), got {target}")
     root = sympy.nsolve(bit_error_probability_load() - target_value, alpha, guess)
     return float(root)

@@ -22,13 +22,13 @@ import sympy
 from spec.attention import key_value_attention
 from spec.scores import dot_product_score
 
-j, k = sympy.symbols("j k", positive=True, integer=True)
+j, k = sympy.symbols("j k", seq=True, positive=True, integer=True)
 """Word position (1..J) and embedding dimension index (1..d), 1-based as in the paper."""
 
-J, d = sympy.symbols("J d", positive=True, integer=True)
+J, d = sympy.symbols("J d", seq=True, positive=True, integer=True)
 """Words in the sentence, embedding dimensions."""
 
-V, K, N_max = sympy.symbols("V K N_max", positive=True, integer=True)
+V, K, N_max = sympy.symbols("V K N_max", seq=True, positive=True, integer=True)
 """Vocabulary size (incl. padding), number of hops, temporal-encoding memory size."""
 
 hop = sympy.Symbol("h", positive=True, integer=True)
@@ -45,8 +45,7 @@ def position_weight(
 ) -> sympy.Expr:
     """l_kj = (1 − j/J) − (k/d)(1 − 2j/J) (Sukhbaatar et al. 2015, §4.1)."""
     jj, kk, JJ, dd = (sympy.S(x) for x in (word, dim, words, dims))  # exact rationals for ints
-    result: sympy.Expr = (1 - jj / JJ) - (kk / dd) * (1 - 2 * jj / JJ)
-    return result
+    return (1 - jj / JJ) - (kk / dd) * (1 - 2 * jj / JJ)
 
 
 def position_matrix(words: int, dims: int) -> sympy.MatrixBase:
@@ -56,20 +55,17 @@ def position_matrix(words: int, dims: int) -> sympy.MatrixBase:
 
 def last_word_residual() -> sympy.Expr:
     """l_kJ − k/d: at the last word the weight is k/d (so J = 1 gives l_k1 = k/d)."""
-    result: sympy.Expr = sympy.simplify(position_weight(word=J) - k / d)
-    return result
+    return sympy.simplify(position_weight(word=J) - k / d)
 
 
 def complement_residual() -> sympy.Expr:
     """l_kj + l_{d−k, j} − 1: dimensions k and d − k are complementary."""
-    result: sympy.Expr = sympy.simplify(position_weight() + position_weight(dim=d - k) - 1)
-    return result
+    return sympy.simplify(position_weight() + position_weight(dim=d - k) - 1)
 
 
 def middle_word_residual() -> sympy.Expr:
     """l_{k, J/2} − 1/2: the middle word is weighted 1/2 in every dimension."""
-    result: sympy.Expr = sympy.simplify(position_weight(word=J / 2) - sympy.Rational(1, 2))
-    return result
+    return sympy.simplify(position_weight(word=J / 2) - sympy.Rational(1, 2))
 
 
 def position_gradients() -> tuple[sympy.Expr, sympy.Expr]:
@@ -128,8 +124,7 @@ def parameter_count(tying: Tying, *, temporal: bool = False) -> sympy.Expr:
     else:
         raise ValueError(f"unknown tying {tying!r}")
     total = sympy.Sum(per_hop, (hop, 1, K)).doit() + once
-    result: sympy.Expr = sympy.simplify(total)
-    return result
+    return sympy.simplify(total)
 
 
 def tied_array_count(tying: Tying, hops: int, *, temporal: bool = False) -> dict[str, int]:

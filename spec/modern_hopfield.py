@@ -210,8 +210,7 @@ def symbolic_cccp_update_component() -> sympy.Expr:
     solution = sympy.solve(sympy.Eq(lhs, rhs), s.next_state[k])
     if len(solution) != 1:
         raise ValueError(f"the CCCP step should have one solution, got {solution}")
-    component: sympy.Expr = solution[0]
-    return component
+    return solution[0]
 
 
 def symbolic_attention_component(scale: sympy.Expr) -> sympy.Expr:
@@ -287,8 +286,7 @@ def reduce_signs(expression: sympy.Expr, num_patterns: int, size: int) -> sympy.
     """Expand and use s² = 1 for every ±1 symbol (pattern entries and state)."""
     s = dense_symbols(num_patterns, size)
     squares = {v**2: 1 for v in (*s.patterns, *s.state)}
-    reduced: sympy.Expr = sympy.expand(sympy.expand(expression).subs(squares))
-    return reduced
+    return sympy.expand(sympy.expand(expression).subs(squares))
 
 
 @cache
@@ -299,7 +297,7 @@ def quadratic_dense_energy_offset(num_patterns: int, size: int) -> tuple[sympy.E
     """
     if size < 2:
         raise ValueError(f"size must be ≥ 2 (with M = 1 the scale a is undetermined), got {size}")
-    a, c = sympy.symbols("a c")
+    a, c = sympy.symbols("a c", seq=True)
     s = dense_symbols(num_patterns, size)
     residual = reduce_signs(
         dense_polynomial_energy(num_patterns, size, 2)

@@ -158,8 +158,7 @@ def write_heads(
     def entry(a: int, b: int) -> sympy.Expr:
         retain = sympy.Mul(*(1 - wh[a] * eh[b] for wh, eh in zip(weights, erases, strict=True)))
         added = sum((wh[a] * ah[b] for wh, ah in zip(weights, adds, strict=True)), sympy.S.Zero)
-        result: sympy.Expr = memory[a, b] * retain + added
-        return result
+        return memory[a, b] * retain + added
 
     return sympy.Matrix(memory.rows, memory.cols, entry)
 
@@ -222,8 +221,7 @@ def symbolic_interpolation_mass() -> sympy.Expr:
     total = sympy.Sum(g * c[i] + (1 - g) * p[i], (i, 0, N - 1))
     split = sympy.factor_terms(sympy.expand(total))
     normalised = split.subs({sympy.Sum(c[i], (i, 0, N - 1)): 1, sympy.Sum(p[i], (i, 0, N - 1)): 1})
-    result: sympy.Expr = sympy.expand(normalised)
-    return result
+    return sympy.expand(normalised)
 
 
 def convolution_simplex_law(size: int) -> SimplexLaw:
@@ -245,8 +243,7 @@ def convolution_mass_factorises(size: int) -> sympy.Expr:
     weights, shift = nonnegative_symbols("w", size), nonnegative_symbols("s", size)
     shifted = circular_convolution(weights, shift)
     product = sum(weights, sympy.S.Zero) * sum(shift, sympy.S.Zero)
-    result: sympy.Expr = sympy.expand(sum(shifted, sympy.S.Zero) - product)
-    return result
+    return sympy.expand(sum(shifted, sympy.S.Zero) - product)
 
 
 def sharpen_simplex_law(size: int) -> SimplexLaw:
@@ -274,15 +271,13 @@ def shift_by_offsets(offsets: dict[int, sympy.Expr]) -> sympy.Expr:
     """w̃(i) = Σ_r s(r) w((i − r) mod N) for symbolic N and i, offsets given explicitly."""
     lowest, highest = min(offsets), max(offsets)
     s_r = sum((prob * sympy.KroneckerDelta(r, off) for off, prob in offsets.items()), sympy.S.Zero)
-    result: sympy.Expr = sympy.Sum(s_r * w[sympy.Mod(i - r, N)], (r, lowest, highest)).doit()
-    return result
+    return sympy.Sum(s_r * w[sympy.Mod(i - r, N)], (r, lowest, highest)).doit()
 
 
 def rotation_residual_symbolic() -> sympy.Expr:
     """w̃(i) − w((i − 1) mod N) for the one-hot shift at +1 (symbolic N, i)."""
     shifted = shift_by_offsets({-1: sympy.S.Zero, 0: sympy.S.Zero, 1: sympy.S.One})
-    result: sympy.Expr = sympy.simplify(shifted - w[sympy.Mod(i - 1, N)])
-    return result
+    return sympy.simplify(shifted - w[sympy.Mod(i - 1, N)])
 
 
 def rotation_residual_concrete(size: int) -> sympy.MatrixBase:
@@ -308,8 +303,7 @@ def sharpen_identity_residual() -> sympy.Expr:
     """sharpen(w, γ = 1)(i) − w(i) for symbolic N, using Σ_j w(j) = 1."""
     at_one = symbolic_sharpen(sympy.S.One)
     normalised = at_one.subs(sympy.Sum(w[j], (j, 0, N - 1)), 1)
-    result: sympy.Expr = sympy.simplify(normalised - w[i])
-    return result
+    return sympy.simplify(normalised - w[i])
 
 
 def symbolic_sharpen_mass() -> sympy.Expr:
@@ -321,8 +315,7 @@ def symbolic_sharpen_mass() -> sympy.Expr:
         bound, low, high = summation.limits[0]
         return sympy.Sum(summation.function.xreplace({bound: j}), (j, low, high))
 
-    result: sympy.Expr = sympy.simplify(total.replace(lambda e: isinstance(e, sympy.Sum), rename))
-    return result
+    return sympy.simplify(total.replace(lambda e: isinstance(e, sympy.Sum), rename))
 
 
 def sharpen_limit(weights: Sequence[sympy.Expr]) -> list[sympy.Expr]:
@@ -336,24 +329,21 @@ def sharpen_limit_symbolic_ratio() -> sympy.Expr:
 
     Each ratio ρ_j = w_j / w_max < 1 is written 1/(1 + t_j) with t_j > 0 (two others).
     """
-    t1, t2 = sympy.symbols("t_1 t_2", positive=True)
+    t1, t2 = sympy.symbols("t_1 t_2", seq=True, positive=True)
     top = 1 / (1 + (1 / (1 + t1)) ** gamma + (1 / (1 + t2)) ** gamma)
-    result: sympy.Expr = sympy.limit(top, gamma, sympy.oo)
-    return result
+    return sympy.limit(top, gamma, sympy.oo)
 
 
 def key_scaling_residual(width: int, scale: sympy.Expr) -> sympy.Expr:
     """cos(c k, m) − cos(k, m) for symbolic k, m of length D (``scale`` = c)."""
     key, row = real_matrix("k", width, 1), real_matrix("m", width, 1)
-    result: sympy.Expr = sympy.simplify(cosine(scale * key, row) - cosine(key, row))
-    return result
+    return sympy.simplify(cosine(scale * key, row) - cosine(key, row))
 
 
 def key_scaling_ratio(width: int, scale: sympy.Expr) -> sympy.Expr:
     """cos(c k, m) / cos(k, m) reduced by ``cancel`` (1 for c > 0, −1 for c < 0)."""
     key, row = real_matrix("k", width, 1), real_matrix("m", width, 1)
-    result: sympy.Expr = sympy.cancel(cosine(scale * key, row) / cosine(key, row))
-    return result
+    return sympy.cancel(cosine(scale * key, row) / cosine(key, row))
 
 
 def write_entry(m: sympy.Expr, weight: sympy.Expr, e: sympy.Expr, a: sympy.Expr) -> sympy.Expr:
@@ -363,7 +353,7 @@ def write_entry(m: sympy.Expr, weight: sympy.Expr, e: sympy.Expr, a: sympy.Expr)
 
 def read_linearity_residual(size: int, width: int) -> sympy.MatrixBase:
     """read(x M1 + y M2, w) − x read(M1, w) − y read(M2, w) (concrete N, D)."""
-    x, y = sympy.symbols("x y", real=True)
+    x, y = sympy.symbols("x y", seq=True, real=True)
     first, second = real_matrix("A", size, width), real_matrix("B", size, width)
     weights = nonnegative_symbols("w", size)
     combined = read(x * first + y * second, weights)

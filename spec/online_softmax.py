@@ -139,8 +139,7 @@ def state_symbols(name: str) -> State:
 
 def _reduce(expr: sympy.Expr) -> sympy.Expr:
     """Expand and combine exponentials: e^{a−M} e^{M−b} → e^{a−b} (targeted, then simplify)."""
-    reduced: sympy.Expr = sympy.simplify(sympy.powsimp(sympy.expand(expr)))
-    return reduced
+    return sympy.simplify(sympy.powsimp(sympy.expand(expr)))
 
 
 def state_residuals(left: State, right: State) -> tuple[sympy.Expr, ...]:

@@ -81,8 +81,7 @@ def gru_parameter_count(biases_per_gate: int = 1, *, reset_after: bool = False) 
 
 def symbolic_block_count(biases_per_block: int = 1) -> sympy.Expr:
     """Σ_{j=1}^{g} (count of block j), with a symbolic number of blocks g."""
-    total: sympy.Expr = sympy.Sum(block_shapes(biases_per_block).count(), (j, 1, g)).doit()
-    return total
+    return sympy.Sum(block_shapes(biases_per_block).count(), (j, 1, g)).doit()
 
 
 def recurrent_parameter_count(blocks: int) -> sympy.Expr:
@@ -97,10 +96,7 @@ def input_parameter_count(blocks: int) -> sympy.Expr:
 
 def recurrent_to_input_ratio(blocks: int) -> sympy.Expr:
     """(entries of the U's) / (entries of the W's), cancelled."""
-    ratio: sympy.Expr = sympy.cancel(
-        recurrent_parameter_count(blocks) / input_parameter_count(blocks)
-    )
-    return ratio
+    return sympy.cancel(recurrent_parameter_count(blocks) / input_parameter_count(blocks))
 
 
 @dataclass(frozen=True)

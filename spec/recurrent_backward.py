@@ -24,10 +24,9 @@ Sizes:
   listed (T, n, m).
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
 
 import sympy
 
@@ -38,23 +37,22 @@ class Sigmoid(sympy.Function):
     """σ(x) = 1/(1 + e^{−x}) with the derivative rule σ' = σ(1 − σ) (checked, see module)."""
 
     @classmethod
-    def eval(cls, arg: Any) -> Any:
+    def eval(cls, arg: sympy.Expr) -> None:
         """No automatic evaluation (σ stays an atom for the comparisons)."""
         return None
 
-    def fdiff(self, argindex: int = 1) -> Any:
+    def fdiff(self, argindex: int = 1) -> sympy.Expr:
         """The rule σ' = σ(1 − σ); ``sigmoid_derivative_residual`` checks it."""
-        s = sigmoid(self.args[0])
+        s = Sigmoid(self.args[0])
         return s * (1 - s)
 
-    def _eval_rewrite_as_exp(self, arg: Any, **kwargs: Any) -> Any:
+    def _eval_rewrite_as_exp(self, arg: sympy.Expr, **kwargs: object) -> sympy.Expr:
         return 1 / (1 + sympy.exp(-arg))
 
 
-def sigmoid(x: Any) -> Any:
+def sigmoid(x: sympy.Expr) -> sympy.Expr:
     """σ(x) as a ``Sigmoid`` expression."""
-    make: Any = Sigmoid
-    return make(x)
+    return Sigmoid(x)
 
 
 def sigmoid_derivative_residual() -> sympy.Expr:
@@ -62,19 +60,20 @@ def sigmoid_derivative_residual() -> sympy.Expr:
     x = sympy.Symbol("x", real=True)
     definition = 1 / (1 + sympy.exp(-x))
     rule = sympy.diff(sigmoid(x), x).rewrite(sympy.exp)
-    residual: sympy.Expr = sympy.simplify(sympy.diff(definition, x) - rule)
-    return residual
+    return sympy.simplify(sympy.diff(definition, x) - rule)
 
 
 # ---------------------------------------------------------------------------
 # One unit of the LSTM (symbolic: every m)
 # ---------------------------------------------------------------------------
 
-UNIT = sympy.symbols("a_i a_f a_o a_c c_prev hbar cbar", real=True)
+UNIT = sympy.symbols("a_i a_f a_o a_c c_prev hbar cbar", seq=True, real=True)
 """Pre-activations of one hidden unit, its previous cell state and upstream gradients."""
 
 
-def lstm_unit(a_i: Any, a_f: Any, a_o: Any, a_c: Any, c_prev: Any) -> tuple[Any, Any]:
+def lstm_unit(
+    a_i: sympy.Expr, a_f: sympy.Expr, a_o: sympy.Expr, a_c: sympy.Expr, c_prev: sympy.Expr
+) -> tuple[sympy.Expr, sympy.Expr]:
     """(h_t, c_t) of one unit: c = σ(a_f) c_{t−1} + σ(a_i) tanh(a_c), h = σ(a_o) tanh(c)."""
     c = sigmoid(a_f) * c_prev + sigmoid(a_i) * sympy.tanh(a_c)
     return sigmoid(a_o) * sympy.tanh(c), c
@@ -113,12 +112,14 @@ def lstm_unit_vjp_formula(*, forget_uses: str = "c_prev") -> dict[str, sympy.Exp
 # One unit of the GRU (symbolic: every m)
 # ---------------------------------------------------------------------------
 
-GRU_UNIT = sympy.symbols("a_r a_z a_h rec h_prev hbar", real=True)
+GRU_UNIT = sympy.symbols("a_r a_z a_h rec h_prev hbar", seq=True, real=True)
 """One unit: pre-activations of r, z, the candidate's input part a_h = (W_h x + b_h)_j,
 the recurrent part rec = (U_h h + b_hn)_j, the unit's previous state and upstream gradient."""
 
 
-def gru_unit(a_r: Any, a_z: Any, a_h: Any, rec: Any, h_prev: Any) -> Any:
+def gru_unit(
+    a_r: sympy.Expr, a_z: sympy.Expr, a_h: sympy.Expr, rec: sympy.Expr, h_prev: sympy.Expr
+) -> sympy.Expr:
     """h_t of one unit: z h_{t−1} + (1 − z) tanh(a_h + r · rec)."""
     r, z = sigmoid(a_r), sigmoid(a_z)
     return z * h_prev + (1 - z) * sympy.tanh(a_h + r * rec)
@@ -188,7 +189,7 @@ def _resolve(expr: sympy.Expr, sizes: dict[sympy.Idx, sympy.Symbol]) -> sympy.Ex
     def holds(condition: sympy.Basic) -> bool:
         if condition == sympy.true:
             return True
-        present = [i for i in condition.atoms(sympy.Idx) if isinstance(i, sympy.Idx) and i in sizes]
+        present = [i for i in condition.atoms(sympy.Idx) if i in sizes]
         if len({sizes[i] for i in present}) != len(present):
             return False
         plain = {i: sympy.Symbol(f"p_{i}", integer=True, nonnegative=True) for i in present}
@@ -254,7 +255,7 @@ def gru_symbols(n: int, m: int) -> tuple[dict[str, Gate], sympy.MatrixBase]:
     return {g: gate_symbols(g, n, m) for g in GRU_GATES}, symbol_matrix("bhn", m, 1)
 
 
-def _map(f: Any, v: sympy.MatrixBase) -> sympy.MatrixBase:
+def _map(f: Callable[[sympy.Expr], sympy.Expr], v: sympy.MatrixBase) -> sympy.MatrixBase:
     return v.applyfunc(f)
 
 

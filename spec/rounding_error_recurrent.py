@@ -115,8 +115,8 @@ def convex_update_error(z: T, ez: T, n: T, en: T, h: T, eh: T, u: T) -> T:
 
 # --------------------------------------------------------------------------- proofs of the rules
 
-_a, _b, _z, _n, _h = sympy.symbols("a b z n h", nonnegative=True)
-_ea, _eb, _ez, _en, _eh, _u = sympy.symbols("e_a e_b e_z e_n e_h u", nonnegative=True)
+_a, _b, _z, _n, _h = sympy.symbols("a b z n h", seq=True, nonnegative=True)
+_ea, _eb, _ez, _en, _eh, _u = sympy.symbols("e_a e_b e_z e_n e_h u", seq=True, nonnegative=True)
 
 
 def _nonnegative_coefficients(expression: sympy.Expr, variables: Sequence[sympy.Symbol]) -> bool:
@@ -191,8 +191,7 @@ def convex_update_perturbation_holds() -> bool:
     def error(
         n: sympy.Expr, h: sympy.Expr, e_z: sympy.Expr, e_n: sympy.Expr, e_h: sympy.Expr
     ) -> sympy.Expr:
-        change: sympy.Expr = (w - e_z) * (n + e_n) + (_z + e_z) * (h + e_h) - (w * n + _z * h)
-        return change
+        return (w - e_z) * (n + e_n) + (_z + e_z) * (h + e_h) - (w * n + _z * h)
 
     return rule_dominates(rule, error, (_ez, _en, _eh), (_n, _h), (_z, w, _n, _h, _ez, _en, _eh))
 
@@ -257,7 +256,7 @@ def parameter_count_closed_forms_hold() -> bool:
     nn.LSTM: 4m(n + m + 2) without projection; 4m(n + p + 2) + pm with proj_size p.
     nn.GRU: 3m(n + m + 2); bias=False removes the 2 (resp. 2·) bias vectors.
     """
-    n, m, p = sympy.symbols("n m p", positive=True, integer=True)
+    n, m, p = sympy.symbols("n m p", seq=True, positive=True, integer=True)
     checks = [
         sympy.expand(lstm_parameter_count(n, m, 0, 2) - 4 * m * (n + m + 2)),
         sympy.expand(lstm_parameter_count(n, m, p, 2) - (4 * m * (n + p + 2) + p * m)),

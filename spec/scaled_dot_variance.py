@@ -4,6 +4,10 @@ Book: exercise 8-2 and §8.2 (scaled dot-product score). The book writes D(·)
 for the variance. Every moment here is computed by ``sympy.stats`` from the
 distributions, and the sums over d_k terms are ``Sum`` objects over a
 symbolic index whose Kronecker deltas sympy sums; nothing is typed in.
+E[(qᵀk)⁴] for symbolic d_k is counted over the set partitions of the four factor
+positions (``raw_moment_of_sum``), with no pattern assumed to vanish; the textbook
+closed forms ``fourth_moment_target`` and ``kurtosis_target`` are the targets it is
+compared with, and the Kronecker-delta ``fourth_moment_table`` a second route.
 
 Model: q = (q_1, …, q_{d_k}), k = (k_1, …, k_{d_k}) with all components
 independent, q_i ∼ N(μ_q, σ_q²), k_i ∼ N(μ_k, σ_k²). (The first two moments
@@ -20,8 +24,8 @@ from functools import cache
 import sympy
 import sympy.stats as stats
 
-mu_q, mu_k = sympy.symbols("mu_q mu_k", real=True)
-sigma_q, sigma_k, sigma = sympy.symbols("sigma_q sigma_k sigma", positive=True)
+mu_q, mu_k = sympy.symbols("mu_q mu_k", seq=True, real=True)
+sigma_q, sigma_k, sigma = sympy.symbols("sigma_q sigma_k sigma", seq=True, positive=True)
 d_k = sympy.Symbol("d_k", integer=True, positive=True)
 """The symbolic dimension of q and k."""
 
@@ -138,7 +142,7 @@ class SumMoments:
 def sum_moments() -> SumMoments:
     """E[qᵀk], D(qᵀk), D(qᵀk/√d_k) for symbolic d_k, from ``product_moments``."""
     moments = product_moments()
-    i, j = sympy.symbols("i j", integer=True)
+    i, j = sympy.symbols("i j", seq=True, integer=True)
     mean = nested_sum(moments.mean, [i], d_k)
     delta = sympy.KroneckerDelta(i, j)
     covariance_ij = delta * moments.variance + (1 - delta) * moments.cross_covariance
@@ -149,26 +153,90 @@ def sum_moments() -> SumMoments:
     return SumMoments(mean, variance, scaled)
 
 
+def set_partitions(items: tuple[int, ...]) -> list[tuple[tuple[int, ...], ...]]:
+    """Every partition of ``items`` into non-empty blocks (15 for four items).
+
+    Recursively: the first item either starts a block of its own or joins one block of a
+    partition of the others.
+    """
+    if not items:
+        return [()]
+    first, rest = items[0], items[1:]
+    partitions: list[tuple[tuple[int, ...], ...]] = []
+    for partition in set_partitions(rest):
+        partitions.append(((first,), *partition))
+        for k in range(len(partition)):
+            joined = (first, *partition[k])
+            partitions.append((*partition[:k], joined, *partition[k + 1 :]))
+    return partitions
+
+
+def falling_factorial(n: sympy.Expr, k: int) -> sympy.Expr:
+    """n (n − 1) ⋯ (n − k + 1): the number of ways to give k blocks distinct indices in 1..n."""
+    product: sympy.Expr = sympy.Mul(*(n - j for j in range(k)))
+    return product
+
+
+moment_symbols: tuple[sympy.Symbol, ...] = sympy.symbols("m1:5", real=True)
+"""Generic raw moments m_r = E[Y^r], r = 1..4, of one term Y of the sum."""
+
+
+def pattern_count_total(order: int, size: sympy.Expr) -> sympy.Expr:
+    """Σ over the set partitions π of {1..order} of (size)_{|π|}: should count size^order tuples."""
+    total: sympy.Expr = sympy.Add(
+        *(falling_factorial(size, len(p)) for p in set_partitions(tuple(range(order))))
+    )
+    return total
+
+
+def raw_moment_of_sum(order: int, moments: Sequence[sympy.Expr], size: sympy.Expr) -> sympy.Expr:
+    """E[S^order] for S = Σ_{i=1}^{size} Y_i, Y_i independent with E[Y^r] = moments[r − 1].
+
+    E[S^k] = Σ over index tuples (i_1..i_k) ∈ {1..size}^k of E[Y_{i_1} ⋯ Y_{i_k}]. A tuple's
+    pattern is the set partition of the k factor positions by equal index; (size)_{|π|}
+    tuples have pattern π (distinct indices for its blocks), and for each of them the
+    factors with one index form Y^{|B|}, independent across blocks, so the expectation is
+    Π_{B ∈ π} E[Y^{|B|}]. Nothing is assumed about which patterns vanish.
+    """
+    terms = (
+        falling_factorial(size, len(partition))
+        * sympy.Mul(*(moments[len(block) - 1] for block in partition))
+        for partition in set_partitions(tuple(range(order)))
+    )
+    total: sympy.Expr = sympy.expand(sympy.Add(*terms))
+    return total
+
+
 @dataclass(frozen=True)
 class KurtosisDerivation:
     """Fourth moments behind the statistical test of the scaled score's variance."""
 
+    first_moment: sympy.Expr
+    """m₁ = E[Y] for Y = q_i k_i, q_i, k_i ∼ N(0, 1) (sympy.stats)."""
     second_moment: sympy.Expr
-    """m₂ = E[Y²] for Y = q_i k_i, q_i, k_i ∼ N(0, 1) (sympy.stats)."""
+    """m₂ = E[Y²] (sympy.stats)."""
+    third_moment: sympy.Expr
+    """m₃ = E[Y³] (sympy.stats)."""
     fourth_moment: sympy.Expr
     """m₄ = E[Y⁴] (sympy.stats)."""
     product_kurtosis: sympy.Expr
     """κ(Y) = m₄ / m₂² (= E[Y⁴]/D(Y)², Y has mean 0)."""
+    generic_sum_fourth_moment: sympy.Expr
+    """E[S⁴] for S = Σ_{i=1}^{d_k} Y_i in the generic moments m1..m4 (set partitions)."""
+    generic_sum_second_moment: sympy.Expr
+    """E[S²] in the generic moments (set partitions of two positions)."""
     sum_fourth_moment: sympy.Expr
-    """E[S⁴] for S = Σ_{i=1}^{d_k} Y_i, summed over four symbolic indices."""
+    """E[S⁴] with the moments of Y substituted."""
+    table_sum_fourth_moment: sympy.Expr
+    """E[S⁴] again, from ``fourth_moment_table`` summed over four symbolic indices."""
     sum_kurtosis: sympy.Expr
-    """κ(S) = E[S⁴] / D(S)² as a function of d_k."""
+    """κ(S) = E[S⁴] / E[S²]² as a function of d_k (S has mean 0)."""
 
 
 def fourth_moment_table(
     a: sympy.Expr, b: sympy.Expr, c: sympy.Expr, e: sympy.Expr, m2: sympy.Expr, m4: sympy.Expr
 ) -> sympy.Expr:
-    """E[Y_a Y_b Y_c Y_e] for i.i.d. zero-mean Y with E[Y²] = m2, E[Y⁴] = m4.
+    """E[Y_a Y_b Y_c Y_e] for i.i.d. zero-mean Y with E[Y²] = m2, E[Y⁴] = m4 (a cross-check).
 
     A product of independent zero-mean factors has mean 0 if some index occurs
     exactly once, so only all-equal indices (m4) and two distinct pairs (m2²)
@@ -183,13 +251,44 @@ def fourth_moment_table(
 
 @cache
 def kurtosis_derivation() -> KurtosisDerivation:
-    """κ(q_i k_i) for standard normals and κ(qᵀk) for symbolic d_k."""
+    """κ(q_i k_i) for standard normals and κ(qᵀk) for symbolic d_k, by set partitions."""
     q = stats.Normal("q_s", 0, 1)
     k = stats.Normal("k_s", 0, 1)
-    m2 = sympy.simplify(stats.E((q * k) ** 2))
-    m4 = sympy.simplify(stats.E((q * k) ** 4))
+    moments = [sympy.simplify(stats.E((q * k) ** r)) for r in (1, 2, 3, 4)]
+    m1, m2, m3, m4 = moments
+    generic_fourth = raw_moment_of_sum(4, moment_symbols, d_k)
+    generic_second = raw_moment_of_sum(2, moment_symbols, d_k)
+    values = dict(zip(moment_symbols, moments, strict=True))
+    fourth = sympy.expand(generic_fourth.subs(values))
+    second = sympy.expand(generic_second.subs(values))
     a, b, c, e = sympy.symbols("a b c e", integer=True)
-    fourth = nested_sum(fourth_moment_table(a, b, c, e, m2, m4), [a, b, c, e], d_k)
-    variance = nested_sum(sympy.KroneckerDelta(a, b) * m2, [a, b], d_k)
-    kurtosis = sympy.simplify(sympy.expand(fourth / variance**2))
-    return KurtosisDerivation(m2, m4, m4 / m2**2, sympy.expand(fourth), kurtosis)
+    table = nested_sum(fourth_moment_table(a, b, c, e, m2, m4), [a, b, c, e], d_k)
+    kurtosis = sympy.simplify(sympy.expand(fourth / second**2))
+    return KurtosisDerivation(
+        first_moment=m1,
+        second_moment=m2,
+        third_moment=m3,
+        fourth_moment=m4,
+        product_kurtosis=m4 / m2**2,
+        generic_sum_fourth_moment=generic_fourth,
+        generic_sum_second_moment=generic_second,
+        sum_fourth_moment=fourth,
+        table_sum_fourth_moment=sympy.expand(table),
+        sum_kurtosis=kurtosis,
+    )
+
+
+def fourth_moment_target(m2: sympy.Expr, m4: sympy.Expr, size: sympy.Expr) -> sympy.Expr:
+    """The textbook E[S⁴] = n E[Y⁴] + 3 n (n − 1) E[Y²]² for a sum of n i.i.d. zero-mean Y.
+
+    Stated as the target the set-partition count is compared with: n patterns (i, i, i, i)
+    and, for each of the 3 ways to pair four positions, n (n − 1) patterns (i, i, j, j).
+    """
+    target: sympy.Expr = size * m4 + 3 * size * (size - 1) * m2**2
+    return target
+
+
+def kurtosis_target(size: sympy.Expr) -> sympy.Expr:
+    """κ(qᵀk) = 3 + 6/d_k for standard normal components (the statistical test's bound)."""
+    target: sympy.Expr = 3 + 6 / size
+    return target

@@ -26,8 +26,7 @@ def symbol_matrix(name: str, rows: int, cols: int) -> sympy.MatrixBase:
 def _dot(x: sympy.MatrixBase, q: sympy.MatrixBase) -> sympy.Expr:
     if x.shape != q.shape:
         raise ValueError(f"x has shape {x.shape}, q has shape {q.shape}")
-    product: sympy.Expr = (x.T @ q)[0, 0]
-    return product
+    return (x.T @ q)[0, 0]
 
 
 def dot_product_score(x: sympy.MatrixBase, q: sympy.MatrixBase) -> sympy.Expr:
@@ -49,14 +48,12 @@ def additive_score(
 ) -> sympy.Expr:
     """s(x, q) = vᵀ tanh(W x + U q) (Book: §8.2, additive model); W (D_a×D_k), U (D_a×D_q)."""
     hidden = (W @ x + U @ q).applyfunc(sympy.tanh)
-    score: sympy.Expr = (v.T @ hidden)[0, 0]
-    return score
+    return (v.T @ hidden)[0, 0]
 
 
 def bilinear_score(x: sympy.MatrixBase, q: sympy.MatrixBase, W: sympy.MatrixBase) -> sympy.Expr:
     """s(x, q) = xᵀ W q (Book: §8.2, bilinear model); W (D_k×D_q)."""
-    score: sympy.Expr = (x.T @ W @ q)[0, 0]
-    return score
+    return (x.T @ W @ q)[0, 0]
 
 
 @dataclass(frozen=True)

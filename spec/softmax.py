@@ -113,11 +113,10 @@ class SymbolicSoftmax:
     def shift(self, expr: sympy.Expr, constant: sympy.Expr) -> sympy.Expr:
         """``expr`` with every logit s[·] replaced by s[·] + constant."""
         base = self.logits
-        replaced: sympy.Expr = expr.replace(
+        return expr.replace(
             lambda e: isinstance(e, sympy.Indexed) and e.base == base,
             lambda e: e + constant,
         )
-        return replaced
 
     def in_range(self, expr: sympy.Expr) -> sympy.Expr:
         """Resolve the range conditions sympy attaches to KroneckerDelta sums.
@@ -148,8 +147,7 @@ class SymbolicSoftmax:
                     return value
             return piecewise
 
-        resolved: sympy.Expr = expr.replace(lambda e: isinstance(e, sympy.Piecewise), pick)
-        return resolved
+        return expr.replace(lambda e: isinstance(e, sympy.Piecewise), pick)
 
     def canonical(self, expr: sympy.Expr) -> sympy.Expr:
         """Rename the bound index of every innermost single sum to j.
@@ -172,15 +170,13 @@ class SymbolicSoftmax:
             bound, low, high = e.limits[0]
             return sympy.Sum(e.function.xreplace({bound: j}), (j, low, high))
 
-        renamed: sympy.Expr = expr.replace(is_leaf, rename)
-        return renamed
+        return expr.replace(is_leaf, rename)
 
     def reduce(self, expr: sympy.Expr) -> sympy.Expr:
         """doit → resolve index ranges → pull constants out of sums → rename → simplify."""
         done = self.in_range(sympy.expand(sympy.sympify(expr).doit()))
         factored = sympy.factor_terms(done)
-        reduced: sympy.Expr = sympy.simplify(self.canonical(factored))
-        return reduced
+        return sympy.simplify(self.canonical(factored))
 
 
 @cache
@@ -255,8 +251,7 @@ def saturation_limit(logits: Sequence[sympy.Expr]) -> sympy.MatrixBase:
     t, jacobian = scaled_softmax_jacobian(logits)
 
     def limit_of(entry: sympy.Expr) -> sympy.Expr:
-        limit: sympy.Expr = sympy.limit(entry, t, sympy.oo)
-        return limit
+        return sympy.limit(entry, t, sympy.oo)
 
     return jacobian.applyfunc(limit_of)
 

@@ -57,7 +57,7 @@ def test_kit_spec_softmax_ratio_within_bounds_and_matches_impl() -> None:
                 [sympy.Float(x) for x in p], [sympy.Float(x) for x in a],
                 sympy.Float(arith.u_elementary), sympy.Float(g_sum), sympy.Float(g_div), j,
             )  # fmt: skip
-            assert float(max(upper - 1, 1 - lower)) == pytest.approx(r[j], rel=1e-9)
+            assert max(float(upper - 1), float(1 - lower)) == pytest.approx(r[j], rel=1e-9)
             _, ratio = shifted_softmax_ratio(n, j)
             for _ in range(4):
                 point = {

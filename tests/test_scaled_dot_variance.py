@@ -4,16 +4,16 @@ The scores come from ``impl.scores`` (scaled and plain dot product); the
 variance formula and the kurtosis that sets the confidence bound come from
 ``spec.scaled_dot_variance``.
 
-The bound. For n i.i.d. samples of X with variance σ_X² and kurtosis
-κ = E[(X − μ)⁴]/σ_X⁴, the unbiased sample variance s² has
-Var(s²) = σ_X⁴ (κ − (n − 3)/(n − 1)) / n (≈ σ_X⁴ (κ − 1)/n). For X = qᵀk with
-q_i, k_i ∼ N(0, 1) spec derives κ = 3 + 6/d_k (κ = 9 for d_k = 1: the product
-of two standard normals). We accept |s² − σ_X²| ≤ 5·SD(s²). By the central
-limit theorem s² is close to normal at n = 40 000, so each check fails by
-chance with probability ≈ 5.7e-7; fifteen such checks (five d_k: scaled
-variance, scaled mean within 5 SD of 0, unscaled variance) give a family-wise
-false-alarm rate < 1e-5 (Bonferroni). The seed is fixed, so the
-outcome is deterministic anyway.
+The bound. For n i.i.d. samples of X with variance σ_X² and kurtosis κ = E[(X − μ)⁴]/σ_X⁴,
+the unbiased sample variance s² has Var(s²) = σ_X⁴ (κ − (n − 3)/(n − 1)) / n (≈ σ_X⁴
+(κ − 1)/n). For X = qᵀk with q_i, k_i ∼ N(0, 1) spec derives κ = 3 + 6/d_k for symbolic d_k
+(E[(qᵀk)⁴] by counting index patterns over the set partitions of four positions; proof
+``scaled_dot_product_variance``), κ = 9 for d_k = 1: the product of two standard normals. We
+accept |s² − σ_X²| ≤ 5·SD(s²). By the central limit theorem s² is close to normal at
+n = 40 000, so each check fails by chance with probability ≈ 5.7e-7; fifteen such checks
+(five d_k: scaled variance, scaled mean within 5 SD of 0, unscaled variance) give a
+family-wise false-alarm rate < 1e-5 (Bonferroni). The seed is fixed, so the outcome is
+deterministic anyway.
 """
 
 import math

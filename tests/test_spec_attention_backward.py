@@ -35,7 +35,7 @@ def test_spec_softmax_vjp_symbolic_and_a_wrong_closed_form_rejected() -> None:
 
 def test_spec_exp_free_residual_is_exact_both_ways() -> None:
     """exp(2x) = exp(x)² cancels; exp(2x) − exp(x) does not."""
-    x, y = sympy.symbols("x y", real=True)
+    x, y = sympy.symbols("x y", seq=True, real=True)
     assert exp_free_residual(sympy.exp(2 * x + y) - sympy.exp(x) ** 2 * sympy.exp(y)) == 0
     assert exp_free_residual(sympy.exp(2 * x) - sympy.exp(x)) != 0
 
@@ -62,7 +62,7 @@ def test_spec_fully_masked_row_is_zero_by_definition() -> None:
 def test_spec_rowsum_identity_needs_the_sum_exchange() -> None:
     """The identity's residual is 0 after linearity and sum exchange (and the helpers act)."""
     assert rowsum_identity_residual() == 0
-    i, j = sympy.symbols("i j", integer=True)
+    i, j = sympy.symbols("i j", seq=True, integer=True)
     f = sympy.Function("f")
     nested = sympy.Sum(sympy.Symbol("c") * sympy.Sum(f(i, j), (j, 0, 2)), (i, 0, 3))
     flat = flatten_sums(nested)
