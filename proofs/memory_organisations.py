@@ -17,6 +17,7 @@ import sympy
 
 from impl._typing import FloatArray
 from impl.neural_stack import (
+    ContinuousMemoryState,
     deque_step,
     empty_memory,
     queue_step,
@@ -58,6 +59,126 @@ def _pushed(step: Callable[..., tuple[object, FloatArray]], values: list[FloatAr
     for value in values:
         state, read = step(state, value, 1.0, 0.0)  # type: ignore[assignment]  # same state type
     return read
+
+
+UNIT = 8
+"""Strengths in the enumeration checks are multiples of 1/8: exact in binary floating point,
+so the continuous structures can be compared with a unit-by-unit count by equality."""
+
+
+def _pop_units(units: list[int], count: int, *, from_top: bool) -> list[int]:
+    """Remove ``count`` units of strength one at a time from the newest (oldest) row holding any."""
+    rows = list(units)
+    order = range(len(rows) - 1, -1, -1) if from_top else range(len(rows))
+    for _ in range(count):
+        for i in order:
+            if rows[i] > 0:
+                rows[i] -= 1
+                break
+    return rows
+
+
+def _read_units(units: list[int], *, from_top: bool) -> list[float]:
+    """The weights of the one unit of strength nearest the top (bottom), gathered row by row."""
+    weights, need = [0] * len(units), UNIT
+    order = range(len(units) - 1, -1, -1) if from_top else range(len(units))
+    for i in order:
+        weights[i] = min(units[i], need)
+        need -= weights[i]
+    return [w / UNIT for w in weights]
+
+
+def _state_of(units: list[int], width: int) -> ContinuousMemoryState:
+    """A continuous state whose row i holds the one-hot value e_i with strength units[i]/8."""
+    return ContinuousMemoryState(
+        values=np.eye(len(units), width), strengths=np.array(units, dtype=float) / UNIT
+    )
+
+
+def _padded(weights: list[float], width: int) -> FloatArray:
+    return np.array(weights + [0.0] * (width - len(weights)))
+
+
+def _enumerated_step(
+    units: list[int], pop: int, push: int, *, queue: bool
+) -> tuple[list[int], list[float]]:
+    """Stack (queue) step in units: pop at the top (bottom), push on top, read the top (bottom)."""
+    after = [*_pop_units(units, pop, from_top=not queue), push]
+    return after, _read_units(after, from_top=not queue)
+
+
+def _discipline_cases_hold(step: Callable[..., tuple[object, FloatArray]], *, queue: bool) -> bool:
+    """Compare ``step`` (stack_step or queue_step) with ``_enumerated_step`` on fixed cases."""
+    width = 8
+    for units, pop, push in STACK_CASES:
+        try:
+            state, read = step(
+                _state_of(units, width), np.eye(width)[len(units)], push / UNIT, pop / UNIT
+            )
+        except ValueError:  # e.g. a strength outside [0, 1]: not the enumerated result
+            return False
+        after, weights = _enumerated_step(units, pop, push, queue=queue)
+        strengths = state.strengths  # type: ignore[attr-defined]  # a ContinuousMemoryState
+        if not (
+            np.array_equal(strengths, np.array(after) / UNIT)
+            and np.array_equal(read, _padded(weights, width))
+        ):
+            return False
+    return True
+
+
+STACK_CASES: tuple[tuple[list[int], int, int], ...] = (
+    ([6, 8, 3, 2, 1], 7, 5),  # the pop spans four rows
+    ([6, 8, 3, 2, 1], 8, 0),  # a whole unit popped, nothing pushed
+    ([6, 8, 3, 2, 1], 3, 8),
+    ([8, 8, 8], 0, 2),  # the read takes part of the new row, the rest from below
+    ([1, 2], 8, 4),  # popping more than there is empties the structure
+)
+"""(strengths in eighths, bottom → top; pop and push in eighths) for the enumeration checks."""
+
+DEQUE_CASES: tuple[tuple[list[int], int, int, int, int], ...] = (
+    ([6, 8, 3, 2, 1], 7, 5, 4, 8),
+    ([6, 8, 3, 2, 1], 8, 8, 0, 0),
+    ([2, 8, 3], 2, 0, 8, 3),
+)
+"""(strengths, pop top, pop bottom, push top, push bottom), all in eighths."""
+
+
+def _deque_cases_hold() -> bool:
+    """deque_step against the unit-by-unit deque: pops at both ends, pushes at both ends."""
+    width = 8
+    for units, pop_top, pop_bottom, push_top, push_bottom in DEQUE_CASES:
+        eye = np.eye(width)
+        try:
+            state, reads = deque_step(
+                _state_of(units, width),
+                value_top=eye[len(units) + 1],
+                value_bottom=eye[len(units)],
+                push_top=push_top / UNIT,
+                pop_top=pop_top / UNIT,
+                push_bottom=push_bottom / UNIT,
+                pop_bottom=pop_bottom / UNIT,
+            )
+        except ValueError:  # e.g. a strength outside [0, 1]: not the enumerated result
+            return False
+        popped = _pop_units(_pop_units(units, pop_top, from_top=True), pop_bottom, from_top=False)
+        after = [push_bottom, *popped, push_top]
+        # Row i of the new state holds value e_{order[i]}: the bottom push is e_T, the rest shift.
+        order = [len(units), *range(len(units)), len(units) + 1]
+        expected_top = np.zeros(width)
+        expected_bottom = np.zeros(width)
+        for row, (top_w, bottom_w) in enumerate(
+            zip(_read_units(after, from_top=True), _read_units(after, from_top=False), strict=True)
+        ):
+            expected_top[order[row]] += top_w
+            expected_bottom[order[row]] += bottom_w
+        if not (
+            np.array_equal(state.strengths, np.array(after) / UNIT)
+            and np.array_equal(reads.top, expected_top)
+            and np.array_equal(reads.bottom, expected_bottom)
+        ):
+            return False
+    return True
 
 
 def main() -> None:
@@ -125,6 +246,26 @@ def main() -> None:
         float(set_memory_read(set_mem, query)[0] @ _B) > 0.9,
         strength="numeric",
     )
+    proof.check_true(
+        "set write fills the first free slot: after writing a, b, c into 4 empty slots, slots "
+        "0-2 hold a, b, c and slot 3 is free",
+        np.array_equal(set_mem.keys[:3], np.stack([_A, _B, _C]))
+        and np.array_equal(set_mem.occupied, [True, True, True, False]),
+        strength="numeric",
+    )
+    by_hand = np.exp(set_mem.keys[:3] @ query[0] / np.sqrt(2))
+    proof.check_true(
+        "set weights = softmax of q·k_n/√D over the occupied slots only, computed by hand "
+        "(exp and sum), 0 on the free slot; to 1e-12 (two evaluations of one 3-term softmax: a "
+        "few roundings, γ_8 ≈ 1e-15)",
+        np.allclose(
+            set_memory_weights(set_mem, query)[0],
+            np.append(by_hand / by_hand.sum(), 0.0),
+            rtol=0,
+            atol=1e-12,
+        ),
+        strength="numeric",
+    )
     rng = np.random.default_rng(0)
     leaf_keys = rng.standard_normal((8, 2))
     leaf_values = np.eye(8)
@@ -136,6 +277,49 @@ def main() -> None:
         "node is a child of the previous one",
         bool(np.all(path[0, 1:] // 2 == path[0, :-1])),
         strength="numeric",
+    )
+
+    proof.check_true(
+        "tree keys: the root summarises all 8 leaves (their mean), to 1e-12 (means of 8 "
+        "numbers, γ_8 ≈ 1e-15)",
+        np.allclose(tree.keys[0][0], leaf_keys.mean(axis=0), rtol=0, atol=1e-12),
+        strength="numeric",
+    )
+    by_hand_path, node = [], 0
+    for level_keys in tree.keys[1:]:
+        children = node * 2 + np.arange(2)
+        node = int(children[np.argmax(level_keys[children] @ sharp[0] / np.sqrt(2))])
+        by_hand_path.append(node)
+    proof.check_true(
+        f"tree greedy read: the path {path[0].tolist()} is the one found by hand, taking at "
+        "each node the child (2n, 2n + 1) of larger q·k/√D",
+        path[0].tolist() == by_hand_path,
+        strength="numeric",
+    )
+
+    proof.step(
+        "Pops and reads, against a unit-by-unit enumeration: strength is a pile of units "
+        "(here eighths); a stack pops units one at a time from the newest row that has any "
+        "and reads the unit nearest the top; a queue pops and reads at the oldest end; a "
+        "deque pops at both ends and pushes at both (Grefenstette et al. 2015, §3)"
+    )
+    proof.check_true(
+        "stack_step equals the enumeration (new strengths and read) on "
+        f"{len(STACK_CASES)} cases: pops spanning several rows, over-pops, partial reads",
+        _discipline_cases_hold(stack_step, queue=False),
+        strength="finite",
+    )
+    proof.check_true(
+        f"queue_step equals the enumeration (popped and read at the oldest end) on the same "
+        f"{len(STACK_CASES)} cases",
+        _discipline_cases_hold(queue_step, queue=True),
+        strength="finite",
+    )
+    proof.check_true(
+        f"deque_step equals the enumeration (pop top, pop bottom, push both, read both ends) "
+        f"on {len(DEQUE_CASES)} cases",
+        _deque_cases_hold(),
+        strength="finite",
     )
 
     # ---- 2. What a read can reach -------------------------------------------------------------
@@ -158,6 +342,21 @@ def main() -> None:
     proof.check_true(
         "tree, soft read: every leaf has weight > 0, and the weights sum to 1",
         bool((soft > 0).all()) and abs(float(soft.sum()) - 1) < 1e-12,
+        strength="numeric",
+    )
+    probe_query = rng.standard_normal(2)
+    product = np.ones(8)
+    for leaf in range(8):
+        for ell in range(1, 4):  # level ℓ of depth L = 3: the ancestor leaf // 2^(3 − ℓ)
+            ancestor = leaf // 2 ** (3 - ell)
+            siblings = ancestor // 2 * 2 + np.arange(2)
+            scores = tree.keys[ell][siblings] @ probe_query / np.sqrt(2)
+            product[leaf] *= np.exp(scores[ancestor % 2]) / np.exp(scores).sum()
+    proof.check_true(
+        "tree, soft read: each leaf's weight is the product, root to leaf, of the softmax over "
+        "siblings of q·k/√D at each ancestor (computed by hand), to 1e-12 (products of 3 "
+        "softmaxes of 2 terms: a few dozen roundings, ≲ 1e-14)",
+        np.allclose(tree_leaf_weights(tree, probe_query[None, :])[0], product, rtol=0, atol=1e-12),
         strength="numeric",
     )
     proof.check_true(
@@ -234,6 +433,19 @@ def main() -> None:
         "tree greedy read: b·L = 2·3 = 6 keys scored", sum(counter) == 6, strength="finite"
     )
     new_tree = tree_write(tree, 3, np.ones(2), np.zeros(8))
+    rebuilt_keys, rebuilt_values = leaf_keys.copy(), leaf_values.copy()
+    rebuilt_keys[3], rebuilt_values[3] = np.ones(2), np.zeros(8)
+    rebuilt = build_tree_memory(rebuilt_keys, rebuilt_values, branching=2)
+    proof.check_true(
+        "tree write of leaf 3 gives the tree built from scratch with that leaf replaced (every "
+        "level's keys to 1e-12, means of ≤ 8 numbers; values equal)",
+        all(
+            np.allclose(a, b, rtol=0, atol=1e-12)
+            for a, b in zip(new_tree.keys, rebuilt.keys, strict=True)
+        )
+        and np.array_equal(new_tree.values, rebuilt.values),
+        strength="numeric",
+    )
     changed = sum(
         int((before != after).any(axis=-1).sum())
         for before, after in zip(tree.keys, new_tree.keys, strict=True)

@@ -36,6 +36,7 @@ What is exact and what is approximate:
 
 import itertools
 import math
+from collections.abc import Callable
 from functools import cache
 
 import sympy
@@ -378,3 +379,157 @@ def error_free_load_coefficient(*, all_patterns: bool = False) -> sympy.Expr:
         raise ArithmeticError(f"expected one critical coefficient, got {roots}")
     root: sympy.Expr = roots[0]
     return root
+
+
+# --------------------------------------------------------------------------- the AGS critical load
+
+y = sympy.Symbol("y", positive=True)
+"""The gain y = m/√(2αr) of the zero-temperature replica-symmetric equations."""
+
+
+def ags_load_of_gain() -> sympy.Expr:
+    r"""The load α(y) at which the T = 0 replica-symmetric retrieval equations have gain y.
+
+    Amit, Gutfreund & Sompolinsky (1987), zero temperature, one condensed pattern:
+    m = erf(y) with y = m/√(2αr), r = 1/(1 − C)² and C = √(2/(παr)) e^{−y²}
+    (m: overlap with the pattern; r: the crosstalk variance in units of α; C:
+    the susceptibility, whose Onsager reaction term lowers α_c below the naive
+    signal-to-noise value). Eliminating m, r and C step by step:
+    √(αr) = m/(√2 y) from the gain; C = √(2/π) e^{−y²}/√(αr); √α = √(αr)(1 − C)
+    from r = 1/(1 − C)². The retrieval solution exists iff α ≤ α(y) for some y,
+    so α_c = max_y α(y) (``ags_critical_load``).
+    """
+    m = sympy.Symbol("m", positive=True)
+    sqrt_alpha_r = m / (sympy.sqrt(2) * y)  # from y = m / √(2αr)
+    susceptibility = sympy.sqrt(2 / sympy.pi) * sympy.exp(-(y**2)) / sqrt_alpha_r
+    sqrt_alpha = sqrt_alpha_r * (1 - susceptibility)  # √α = √(αr) · (1 − C)
+    load: sympy.Expr = sympy.expand((sqrt_alpha**2).subs(m, sympy.erf(y)))
+    return load
+
+
+@cache
+def ags_critical_load(*, guess: float = 1.5) -> tuple[float, float]:
+    r"""(α_c, m_c): the maximum of ``ags_load_of_gain`` over y and the overlap erf(y*) there.
+
+    Solves dα/dy = 0 with ``sympy.nsolve`` from ``guess`` (the maximum is near
+    y ≈ 1.5, where erf(y) ≈ 0.97); returns floats to double precision.
+    """
+    load = ags_load_of_gain()
+    gain = sympy.nsolve(sympy.diff(load, y), y, guess)
+    return float(load.subs(y, gain)), float(sympy.erf(gain))
+
+
+# --------------------------------------------------------------------------- finite-M anchors
+
+
+def _gaussian_bit_error(n_neurons: int, n_patterns: int) -> float:
+    """``bit_error_probability_gaussian`` at concrete sizes, as a float (0 for N = 1)."""
+    if n_patterns == 1:
+        return 0.0
+    return float(_gaussian_bit_error_function()(n_neurons, n_patterns))
+
+
+@cache
+def _gaussian_bit_error_function() -> Callable[[int, float], float]:
+    """``bit_error_probability_gaussian`` lambdified to a float function of (M, N)."""
+    function: Callable[[int, float], float] = sympy.lambdify(
+        (M, N), bit_error_probability_gaussian(), modules=[{"erfc": math.erfc}, "math"]
+    )
+    return function
+
+
+def bit_error(n_neurons: int, n_patterns: int, *, law: str = "exact") -> float:
+    r"""One-update bit-error probability at concrete sizes, by the exact binomial or the normal law.
+
+    ``law="exact"``: ``exact_bit_error_probability`` (binomial crosstalk, the
+    book's tie rule); ``law="gaussian"``: ``bit_error_probability_gaussian``
+    (normal law with the exact finite-M variance).
+    """
+    if law == "exact":
+        return float(exact_bit_error_probability(n_neurons, n_patterns))
+    if law == "gaussian":
+        return _gaussian_bit_error(n_neurons, n_patterns)
+    raise ValueError(f"law must be 'exact' or 'gaussian', got {law!r}")
+
+
+def fixed_point_probability(n_neurons: int, n_patterns: int, *, law: str = "exact") -> float:
+    r"""(1 − P_err)^M: probability that a stored pattern is a fixed point (bits taken independent).
+
+    A stored pattern is a fixed point of the dynamics iff none of its M bits
+    flips on its first update. The M events share the crosstalk patterns, so
+    treating them as independent is an approximation (the bits of one network
+    are weakly correlated); P_err is ``bit_error`` with ``law``.
+    """
+    return (1 - bit_error(n_neurons, n_patterns, law=law)) ** n_neurons
+
+
+def _load_where(
+    n_neurons: int, value: Callable[[int], float], target: float, *, near: float | None = None
+) -> float:
+    r"""The load N/M where the increasing function ``value`` of N crosses ``target``.
+
+    Bisection over the integers 1 ≤ N < M (starting from a bracket of ± 4 patterns
+    around the load ``near`` when it is given and brackets the crossing: the exact
+    law is slow at large N), then linear interpolation between the two neighbouring
+    pattern counts; ``inf`` when even N = M − 1 stays below ``target``.
+    """
+    low, high = 1, n_neurons - 1
+    if near is not None and math.isfinite(near):
+        guess = round(near * n_neurons)
+        a, b = max(low, guess - 4), min(high, guess + 4)
+        if value(a) < target <= value(b):
+            low, high = a, b
+    if value(high) < target:
+        return math.inf
+    if value(low) >= target:
+        return low / n_neurons
+    while high - low > 1:  # value(low) < target ≤ value(high)
+        middle = (low + high) // 2
+        low, high = (middle, high) if value(middle) < target else (low, middle)
+    v_low, v_high = value(low), value(high)
+    return (low + (target - v_low) / (v_high - v_low)) / n_neurons
+
+
+@cache
+def fixed_point_load(n_neurons: int, *, law: str = "exact") -> float:
+    r"""The load where ``fixed_point_probability`` falls to ½: a lower anchor for α_c at finite M.
+
+    A recall started at a stored pattern that is a fixed point ends there with
+    overlap 1, so it counts as retrieved: the retrieved fraction is at least the
+    fixed-point fraction at every load, and its ½-crossing lies at or above this
+    load (up to the independence approximation of ``fixed_point_probability``).
+    """
+    near = None if law == "gaussian" else fixed_point_load(n_neurons, law="gaussian")
+    return _load_where(
+        n_neurons, lambda n: 1 - fixed_point_probability(n_neurons, n, law=law), 0.5, near=near
+    )
+
+
+@cache
+def one_step_load(n_neurons: int, wrong_fraction: float, *, law: str = "gaussian") -> float:
+    r"""The load where the one-update bit-error probability reaches ``wrong_fraction``.
+
+    At that load the median recall has lost ``wrong_fraction`` of its bits after
+    the first update of every neuron already; it is an upper anchor for the load
+    where half the recalls end with at most that fraction wrong, on the
+    assumption that the errors of the first update do not heal later (above
+    α_c the dynamics from a pattern runs away from it, AGS 1987).
+    """
+    near = None if law == "gaussian" else one_step_load(n_neurons, wrong_fraction, law="gaussian")
+    return _load_where(
+        n_neurons, lambda n: bit_error(n_neurons, n, law=law), wrong_fraction, near=near
+    )
+
+
+def one_step_overlap(n_neurons: int, load: float) -> float:
+    r"""Expected overlap 1 − 2 P_err after one update from a stored pattern, at N = load·M.
+
+    Normal law with the exact finite-M variance (``bit_error_probability_gaussian``),
+    evaluated at a real N (the formula is smooth in N), so that a load found by
+    ``one_step_load`` can be checked against its definition directly.
+    """
+    n_patterns = load * n_neurons
+    if n_patterns <= 1:
+        return 1.0
+    p_err: float = _gaussian_bit_error_function()(n_neurons, n_patterns)
+    return 1 - 2 * p_err

@@ -25,11 +25,7 @@ MEMN2N = "spec/memory_network.py"
 STACK = "spec/structured_memory.py"
 ONLINE = "spec/online_softmax.py"
 
-NOT_YET_MUTATED: dict[str, str] = {
-    "hopfield_capacity": "a statistical experiment on impl's storage rules; its mutants need the "
-    "harness to reload impl and wait for the Hopfield refactor (issue 7) to settle",
-    "memory_organisations": "built on impl's stack, set and tree memories only; same reason",
-}
+NOT_YET_MUTATED: dict[str, str] = {}
 """Proofs without their four mutants yet, each with the reason."""
 
 PROOF_MUTANTS: tuple[M, ...] = (
@@ -1041,5 +1037,226 @@ PROOF_MUTANTS: tuple[M, ...] = (
         "return z * h_prev + (1 - z) * sympy.tanh(a_h + r * rec)",
         "return z * h_prev + (1 - z) * sympy.tanh(a_h + rec)",
         "the GRU forward without the reset gate",
+    ),
+    # --- hopfield_capacity (quick mode: M = 100, < 1 s a run) ----------------------------------
+    M(
+        "capacity-normal-tail-no-half",
+        "hopfield_capacity",
+        SNR,
+        "return sympy.erfc(s / sympy.sqrt(2)) / 2",
+        "return sympy.erfc(s / sympy.sqrt(2))",
+        "P_err = erfc(SNR/√2): the two-sided tail, the ½ dropped",
+    ),
+    M(
+        "capacity-exact-error-tie-never-wrong",
+        "hopfield_capacity",
+        SNR,
+        "twice_wrong += (2 if margin < 0 else 1) * binomial_coefficient",
+        "twice_wrong += (2 if margin < 0 else 0) * binomial_coefficient",
+        "exact P_err: a tie h = 0 never flips the bit (the book's ≥ 0 → +1 ignored)",
+    ),
+    M(
+        "capacity-fixed-point-exponent-n",
+        "hopfield_capacity",
+        SNR,
+        "return (1 - bit_error(n_neurons, n_patterns, law=law)) ** n_neurons",
+        "return (1 - bit_error(n_neurons, n_patterns, law=law)) ** n_patterns",
+        "fixed-point share (1 − P_err)^N: one factor per pattern instead of per neuron",
+    ),
+    M(
+        "capacity-enumeration-tie-to-minus",
+        "hopfield_capacity",
+        SNR,
+        "updated = 1 if field >= 0 else -1",
+        "updated = 1 if field > 0 else -1",
+        "the brute-force count sends a tie h = 0 to −1 (the book's rule sends it to +1)",
+        equivalent="flipping neuron 0 in every pattern maps h to −h and x_0^(0) to −x_0^(0), "
+        "so given a tie the stored bit is a fair coin: a tie sent to −1 is wrong with the same "
+        "probability ½ as one sent to +1, and the error probability does not change",
+    ),
+    M(
+        "capacity-one-step-overlap-no-two",
+        "hopfield_capacity",
+        SNR,
+        "return 1 - 2 * p_err",
+        "return 1 - p_err",
+        "one-update overlap 1 − P_err (a wrong bit costs 2/M of overlap, not 1/M)",
+    ),
+    M(
+        "capacity-crossing-not-interpolated",
+        "hopfield_capacity",
+        SNR,
+        "return (low + (target - v_low) / (v_high - v_low)) / n_neurons",
+        "return high / n_neurons",
+        "band anchors at the first whole N past the crossing (no interpolation)",
+    ),
+    M(
+        "capacity-ags-susceptibility-constant",
+        "hopfield_capacity",
+        SNR,
+        "susceptibility = sympy.sqrt(2 / sympy.pi) * sympy.exp(-(y**2)) / sqrt_alpha_r",
+        "susceptibility = sympy.sqrt(1 / sympy.pi) * sympy.exp(-(y**2)) / sqrt_alpha_r",
+        "AGS susceptibility C = √(1/(παr)) e^{−y²} (a factor √2 lost)",
+    ),
+    M(
+        "capacity-ags-reaction-sign",
+        "hopfield_capacity",
+        SNR,
+        "sqrt_alpha = sqrt_alpha_r * (1 - susceptibility)",
+        "sqrt_alpha = sqrt_alpha_r * (1 + susceptibility)",
+        "AGS: √α = √(αr)(1 + C), the Onsager reaction term with the wrong sign",
+    ),
+    M(
+        "capacity-ags-target-1rsb",
+        "hopfield_capacity",
+        "proofs/hopfield_capacity.py",
+        "AGS_CRITICAL_LOAD = 0.137905",
+        "AGS_CRITICAL_LOAD = 0.144",
+        "quoted target α_c = 0.144 (Crisanti et al.'s one-step RSB value) for the RS derivation",
+    ),
+    M(
+        "capacity-band-upper-no-half",
+        "hopfield_capacity",
+        "proofs/hopfield_capacity.py",
+        "wrong = (1 - RETRIEVAL_OVERLAP) / 2",
+        "wrong = 1 - RETRIEVAL_OVERLAP",
+        "band's upper end at P_err = 1 − 0.9: overlap 0.9 read as 10% wrong bits",
+    ),
+    M(
+        "capacity-retrieval-threshold-above-ags",
+        "hopfield_capacity",
+        "impl/hopfield_capacity.py",
+        "RETRIEVAL_OVERLAP = 0.9",
+        "RETRIEVAL_OVERLAP = 0.99",
+        "retrieval threshold 0.99, above the AGS retrieval overlap 0.967",
+    ),
+    M(
+        "capacity-wilson-centre",
+        "hopfield_capacity",
+        "impl/hopfield_capacity.py",
+        "centre = (p_hat + z * z / (2 * n)) / denominator",
+        "centre = (p_hat + z * z / n) / denominator",
+        "Wilson interval centred at (p̂ + z²/n)/(1 + z²/n)",
+    ),
+    M(
+        "capacity-load-half-the-patterns",
+        "hopfield_capacity",
+        "impl/hopfield_capacity.py",
+        "n = round(a * m)",
+        "n = round(a * m / 2)",
+        "N = round(αM/2): every load stores half its patterns",
+    ),
+    M(
+        "capacity-hebbian-one-over-m",
+        "hopfield_capacity",
+        "impl/hopfield.py",
+        "W: FloatArray = _hebbian_sum(x) / np.asarray(n, dtype=x.dtype)",
+        "W: FloatArray = _hebbian_sum(x) / np.asarray(x.shape[-1], dtype=x.dtype)",
+        "Hebbian weights normalised by 1/M instead of the book's 1/N",
+        equivalent="the dynamics has no bias and decides by the sign of the field, so any "
+        "positive normalisation c of w = c Σ x xᵀ gives the same trajectories "
+        "(spec.hopfield_capacity: the error event does not depend on c)",
+    ),
+    # --- memory_organisations (impl's stack, queue, deque, set and tree memories) ------------
+    M(
+        "organisations-stack-pops-bottom",
+        "memory_organisations",
+        "impl/neural_stack.py",
+        "before = _exclusive_sum_below if queue else _exclusive_sum_above",
+        "before = _exclusive_sum_above if queue else _exclusive_sum_below",
+        "the stack pops its oldest rows and the queue its newest",
+    ),
+    M(
+        "organisations-queue-reads-top",
+        "memory_organisations",
+        "impl/neural_stack.py",
+        "weights = _weights_from_bottom(strengths) if queue else _weights_from_top(strengths)",
+        "weights = _weights_from_top(strengths)",
+        "the queue reads the newest unit of strength (LIFO order)",
+    ),
+    M(
+        "organisations-read-clamp-dropped",
+        "memory_organisations",
+        "impl/neural_stack.py",
+        "weights: FloatArray = np.minimum(s, np.maximum(0, 1 - _exclusive_sum_above(s)))"
+        ".astype(s.dtype)",
+        "weights: FloatArray = np.minimum(s, 1 - _exclusive_sum_above(s)).astype(s.dtype)",
+        "stack read weight min(s_i, 1 − Σ_{j>i} s_j) without the max(0, ·): rows below the "
+        "top unit get negative weight",
+    ),
+    M(
+        "organisations-pop-clamp-dropped",
+        "memory_organisations",
+        "impl/neural_stack.py",
+        "left: FloatArray = np.maximum(0, strengths - np.maximum(0, p - before))"
+        ".astype(strengths.dtype)",
+        "left: FloatArray = (strengths - np.maximum(0, p - before)).astype(strengths.dtype)",
+        "pop s_i − max(0, u − Σ_above) without the outer max(0, ·): strengths go negative",
+    ),
+    M(
+        "organisations-deque-bottom-pop-from-top",
+        "memory_organisations",
+        "impl/neural_stack.py",
+        'after_both = _removed(after_top, strengths_in["pop_bottom"], '
+        "_exclusive_sum_below(after_top))",
+        'after_both = _removed(after_top, strengths_in["pop_bottom"], '
+        "_exclusive_sum_above(after_top))",
+        "the deque's bottom pop removes strength from the top",
+    ),
+    M(
+        "organisations-set-free-slots-unmasked",
+        "memory_organisations",
+        "impl/set_memory.py",
+        "return num.softmax(checked, m.occupied[..., None, :])",
+        "return num.softmax(checked)",
+        "set read attends to the free slots too (membership mask dropped)",
+    ),
+    M(
+        "organisations-set-write-overwrites",
+        "memory_organisations",
+        "impl/set_memory.py",
+        "slot = np.argmin(occupied, axis=-1)[..., None]",
+        "slot = np.argmax(occupied, axis=-1)[..., None]",
+        "set write into the first occupied slot (overwrites) instead of the first free one",
+    ),
+    M(
+        "organisations-tree-write-skips-root",
+        "memory_organisations",
+        "impl/tree_memory.py",
+        "for level in range(m.depth - 1, -1, -1):",
+        "for level in range(m.depth - 1, 0, -1):",
+        "tree write re-summarises the path but not the root",
+    ),
+    M(
+        "organisations-tree-parent-pairing",
+        "memory_organisations",
+        "impl/tree_memory.py",
+        "weights = np.repeat(weights, m.branching, axis=-1) * probabilities",
+        "weights = np.tile(weights, m.branching) * probabilities",
+        "soft tree read multiplies a child's probability by the wrong parent's weight",
+    ),
+    M(
+        "organisations-tree-summary-sum",
+        "memory_organisations",
+        "impl/tree_memory.py",
+        "mean: FloatArray = grouped.mean(axis=-2).astype(grouped.dtype)",
+        "mean: FloatArray = grouped.sum(axis=-2).astype(grouped.dtype)",
+        "internal keys are the sum, not the mean, of their children's keys",
+    ),
+    M(
+        "organisations-tree-greedy-children",
+        "memory_organisations",
+        "impl/tree_memory.py",
+        "children = node[..., None] * b + np.arange(b)",
+        "children = node[..., None] + np.arange(b)",
+        "greedy routing looks at nodes n, n + 1 instead of the children bn, bn + 1",
+    ),
+    M(
+        "organisations-tree-softmax-whole-level",
+        "memory_organisations",
+        "impl/tree_memory.py",
+        "grouped = scores.reshape(*scores.shape[:-1], -1, m.branching)",
+        "grouped = scores.reshape(*scores.shape[:-1], 1, -1)",
+        "routing softmax over the whole level instead of over each node's siblings",
     ),
 )

@@ -400,6 +400,58 @@ def test_capacity_bad_input_raises_clear_errors() -> None:
         student_t_quantile(0.1, 3)
 
 
+# --------------------------------------------------------------------------- the band's theory
+
+
+def test_spec_ags_critical_load_and_overlap() -> None:
+    """max_y α(y) of the T = 0 AGS equations: α_c ≈ 0.13791, m_c ≈ 0.9674 (quoted values)."""
+    load, overlap_c = snr.ags_critical_load()
+    assert abs(load - 0.137906) <= 1e-6  # Stojnic 2024 (0.137905 in Steffan & Kühn 1994)
+    assert abs(overlap_c - 0.967) <= 5e-4  # AGS 1987, three digits quoted
+    # The maximum: α(y) is smaller on either side of the solution.
+    at = sympy.lambdify(snr.y, snr.ags_load_of_gain(), modules=[{"erf": math.erf}, "math"])
+    for y in (1.2, 1.4, 1.7, 2.0):
+        assert at(y) < load
+
+
+@pytest.mark.parametrize("m", [20, 100, 500])
+def test_spec_fixed_point_load_exact_and_normal_agree(m: int) -> None:
+    """The ½-crossing of (1 − P_err)^M: exact binomial and normal law within one pattern."""
+    exact = snr.fixed_point_load(m)
+    normal = snr.fixed_point_load(m, law="gaussian")
+    assert abs(exact - normal) <= 1 / m
+    # It is a crossing: the fixed-point share is above ½ one pattern below, below ½ above.
+    n = math.floor(exact * m)
+    assert snr.fixed_point_probability(m, n) >= 0.5 > snr.fixed_point_probability(m, n + 1)
+
+
+def test_spec_fixed_point_load_decreases_and_one_step_load_bounds_it() -> None:
+    """α_fix(M) falls with M (towards 0, like 1/(2 ln M)); α_1(M) ≈ 0.37 stays above it."""
+    loads = [snr.fixed_point_load(m) for m in (50, 100, 200, 500)]
+    assert loads == sorted(loads, reverse=True)
+    for m in (100, 500):
+        upper = snr.one_step_load(m, 0.05)
+        assert snr.fixed_point_load(m) < upper
+        n = math.floor(upper * m)
+        assert snr.bit_error(m, n, law="gaussian") < 0.05 <= snr.bit_error(m, n + 1, law="gaussian")
+    with pytest.raises(ValueError, match="law"):
+        snr.bit_error(10, 2, law="poisson")
+
+
+def test_capacity_band_is_fixed_before_the_run() -> None:
+    """The band depends only on M (theory), not on any measurement: the values stated in advance."""
+    low, high = experiment.config(quick=False).critical_band()
+    assert (round(low, 4), round(high, 4)) == (0.1379, 0.3709)
+    low, high = experiment.config(quick=True).critical_band()
+    assert (round(low, 4), round(high, 4)) == (0.1734, 0.3759)
+
+
+def test_wilson_interval_ends_solve_the_score_quadratic() -> None:
+    """impl's Wilson closed form equals sympy's roots of the score-test quadratic."""
+    for k, n in ((0, 7), (81, 263), (3, 40), (50, 50)):
+        assert experiment.wilson_residual(k, n) <= 1e-12
+
+
 # --------------------------------------------------------------------------- the experiment
 
 
@@ -408,8 +460,8 @@ def test_capacity_experiment_quick_conclusions_hold(capsys: pytest.CaptureFixtur
     experiment.main(quick=True)
     out = capsys.readouterr().out
     assert "QED" in out
-    measured = float(re.search(r"measured α_c = ([0-9.]+)", out).group(1))  # type: ignore[union-attr]
-    low, high = experiment.config(quick=True).critical_band
+    measured = float(re.search(r"measured α̂_c = ([0-9.]+)", out).group(1))  # type: ignore[union-attr]
+    low, high = experiment.config(quick=True).critical_band()
     assert low <= measured <= high
 
 
