@@ -74,7 +74,7 @@ CATALOGUE: dict[str, Entry] = {
     "crf_attention_independent_limit": _e("8.2.1", "With zero pairwise potentials, CRF attention marginals are σ(θ_n(1) − θ_n(0))"),  # noqa: E501
     "crf_attention_marginals": _e("8.2.1", "Forward–backward gives the exact CRF attention marginals, equal to ∂ log Z/∂θ_n(1)"),  # noqa: E501
     "hard_attention_reinforce": _e("8.2.1", "REINFORCE for hard attention: ∇ E_{z∼α}[L(x_z)] = E_{z∼α}[L(x_z) ∇ log α_z]", runtime="seconds"),  # noqa: E501
-    "hopfield_capacity": _e("8.6.1", "Measured Hebbian α_c inside a band stated from theory before the run (AGS 0.138 as M → ∞, finite-M anchors); pseudo-inverse and Storkey go further", runtime="seconds"),  # noqa: E501
+    "hopfield_capacity": _e("8.6.1", "Measured Hebbian α_c lies in a band stated from theory before the run (AGS 0.138, finite-M anchors)", runtime="seconds"),  # noqa: E501
     "hopfield_counterexamples": _e("8.6.1", "Without symmetry, zero diagonal or asynchronous updates the energy can rise (exact counterexamples)", exercise="8-6"),  # noqa: E501
     "hopfield_energy_decrease": _e("8.6.1", "The Hopfield energy never increases under asynchronous updates", exercise="8-6"),  # noqa: E501
     "hopfield_signal_to_noise": _e("8.6.1", "Hebbian bit-error probability ½ erfc(1/√(2α)); error-free recall up to N ≈ M/(2 ln M)", runtime="seconds"),  # noqa: E501

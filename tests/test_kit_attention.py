@@ -130,7 +130,10 @@ def test_kit_mha_correct_numpy_kernel_passes(precision: str) -> None:
 def test_kit_mha_zoo_rejected_by_named_check(name: str) -> None:
     """Head split transposed, output projection dropped, padding polarity flipped: rejected."""
     candidate, check = kit_zoo.MHA_ZOO[name]
-    results = check_mha(candidate, max_examples=FAST, checks=(check,))
+    # 100, not FAST: a transposed head split is invisible unless heads > 1 and head size
+    # > 1, and hypothesis seeds its float pool from constants in the modules loaded so
+    # far, so the 25 seeded examples differ with test order (seen once: none had both).
+    results = check_mha(candidate, max_examples=100, checks=(check,))
     assert _failed(results, check), f"{name} was not rejected by {check}"
 
 
