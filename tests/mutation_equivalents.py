@@ -56,5 +56,8 @@ EQUIVALENT: dict[str, str] = {
     # ------------------------------------------------- kit: cli, report, runner
     # (impl.testing: report, runner, cli; impl.cli)
     #
+    "impl.testing.cli.x__parser__mutmut_41": "equivalent: drops default=None from --dtype; "
+    "argparse's default for an optional argument is None already, so args.dtype is the same "
+    "for every command line",
     # ------------------------------------------ end of kit: cli, report, runner
 }

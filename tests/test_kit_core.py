@@ -2,16 +2,22 @@
 and the tolerance experiment (honest: correct kernels never exceed the bound; useful: a
 float32 kernel computing in a lower precision does)."""
 
+import io
 import os
+import sys
+import types
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
 
+import impl.testing.cli
 from impl.testing import Outcome, RunConfig, gamma, unit_roundoff
 from impl.testing.attention import check_sdpa
 from impl.testing.cli import main
 from impl.testing.margins import FAMILIES, downcast, impl_kernels, margins, torch_kernels
-from impl.testing.registry import ExpectedDifference
+from impl.testing.registry import ExpectedDifference, Target
 from impl.testing.tolerances import precision_dtype, round_to
 from tests import kit_zoo
 
@@ -71,6 +77,8 @@ def test_kit_cli_function_target(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*argv, "--check", "sdpa.causal", "--examples", "20"]) == 1
     out = capsys.readouterr().out
     assert "FAIL" in out
+    # The summary counts the outcomes before the failures' reports.
+    assert "\n\n0 passed, 0 expected differences, 1 failed\n\nFAIL" in out
     assert "rerun: nndl8 conformance tests.kit_zoo:bottom_right_causal --kind sdpa" in out
     rerun = out.split("rerun: ")[1].split("\n")[0].split()[2:]
     assert main(rerun) == 1  # the same example again
@@ -79,6 +87,54 @@ def test_kit_cli_function_target(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--list"]) == 0
     assert "sdpa.gqa" in capsys.readouterr().out
     assert main(["tests.kit_zoo:sdpa"]) == 2  # no --kind
+
+
+class _FlushRecorder(io.StringIO):
+    """A stdout that remembers what had been written at each flush."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.at_flush: list[str] = []
+
+    def flush(self) -> None:
+        self.at_flush.append(self.getvalue())
+        super().flush()
+
+
+def test_kit_cli_rows_are_flushed_as_checks_finish(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each row is flushed as its check finishes, so a run of minutes piped into a file or
+    ``tee`` shows its progress instead of all rows at the end."""
+    stdout = _FlushRecorder()
+    monkeypatch.setattr(sys, "stdout", stdout)
+    assert main(["tests.kit_zoo:softmax", "--kind", "softmax", "--examples", "3"]) == 0
+    rows = [line for line in stdout.getvalue().splitlines() if line.startswith("pass ")]
+    assert len(rows) == 6
+    flushed_rows = [text.splitlines()[-1] for text in stdout.at_flush if text.endswith("\n")]
+    assert all(row in flushed_rows for row in rows)
+
+
+def test_kit_cli_framework_target_caps_examples(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A framework target's ``max_examples`` caps ``--examples`` (JAX compiles every new shape);
+    without a cap ``--examples`` holds. Checked on a stand-in framework of NumPy kernels."""
+    seen: list[tuple[str, int]] = []
+
+    def make(config: RunConfig) -> Callable[..., Any]:
+        seen.append((config.label, config.max_examples))
+        return kit_zoo.softmax
+
+    fake = [
+        Target("jax", "softmax", "capped", make, max_examples=3),
+        Target("jax", "softmax", "cap above", make, max_examples=50),
+        Target("jax", "softmax", "uncapped", make),
+    ]
+    monkeypatch.setattr(impl.testing.cli, "targets", lambda framework=None: fake)
+    monkeypatch.setitem(sys.modules, "jax", types.ModuleType("jax"))
+    argv = ["jax", "--dtype", "float64", "--examples", "5", "--check", "softmax.reference"]
+    assert main(argv) == 0
+    assert seen == [("capped", 3), ("cap above", 5), ("uncapped", 5)]
+    assert "3 passed, 0 expected differences, 0 failed" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("precision", ["float64", "float32"])

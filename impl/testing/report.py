@@ -49,7 +49,9 @@ def format_array(x: object) -> str:
     dtype = a.dtype.name
     if a.size > _FULL_PRINT_LIMIT:
         return f"<{dtype} array of shape {a.shape}, too large to print; rerun to inspect>"
-    shown = a.astype(np.float64) if a.dtype.kind == "V" or dtype == "bfloat16" else a
+    # ml_dtypes' types (bfloat16 among them) have dtype kind "V"; NumPy prints them
+    # to a few digits, so they are shown through float64, which holds each exactly.
+    shown = a.astype(np.float64) if a.dtype.kind == "V" else a
     body = np.array2string(
         shown,
         separator=", ",
