@@ -284,14 +284,14 @@ def test_sdpa_vjp_names_bad_arguments() -> None:
     with pytest.raises(ValueError, match="weights or logsumexp"):
         scaled_dot_product_attention_vjp(q, k, v, g, weights=np.ones((2, 2, 3)), logsumexp=lse)
     out, _ = scaled_dot_product_attention_forward(q, k, v)
-    with pytest.raises(ValueError, match="^output has shape"):
+    with pytest.raises(ValueError, match=r"^output has shape"):
         scaled_dot_product_attention_vjp(q, k, v, g, logsumexp=lse, output=out[..., :1])
-    with pytest.raises(TypeError, match="^output has dtype"):
+    with pytest.raises(TypeError, match=r"^output has dtype"):
         scaled_dot_product_attention_vjp(q, k, v, g, logsumexp=lse, output=out.astype(np.float32))
-    with pytest.raises(ValueError, match="^each row of weights must sum to 1"):
+    with pytest.raises(ValueError, match=r"^each row of weights must sum to 1"):
         scaled_dot_product_attention_vjp(q, k, v, g, weights=np.full((2, 2, 3), 0.5))
     forbid = np.array([[True, True, False], [True, True, True]])
-    with pytest.raises(ValueError, match="^weights gives nonzero weight to a position that mask"):
+    with pytest.raises(ValueError, match=r"^weights gives nonzero weight to a position that mask"):
         scaled_dot_product_attention_vjp(q, k, v, g, forbid, weights=np.full((2, 2, 3), 1 / 3))
 
 
