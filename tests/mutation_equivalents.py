@@ -21,6 +21,45 @@ EQUIVALENT: dict[str, str] = {
     #  multihead, scores, softmax; spec: attention, attention_backward, online_softmax,
     #  softmax, scores)
     #
+    "impl._validation.x_size__mutmut_14": (
+        "message: only the default reason's wording in the out-of-range error changes; the "
+        "argument's name and the allowed range [low, high] stay in it"
+    ),
+    "impl._validation.x_symmetric_matrix__mutmut_45": (
+        "message: with tolerance 0 the error gains a stray 'XXXX' before the remedy; the "
+        "argument's name, the largest asymmetry and its index stay in it"
+    ),
+    "impl.attention.x__causal__mutmut_8": (
+        "equivalent: k=0 is np.tri's default diagonal offset, so np.tri(L, S, dtype=bool) is "
+        "the same lower-triangular mask"
+    ),
+    "impl.attention.x_reinforce_gradient_estimate__mutmut_26": (
+        "equivalent: np.dtype(None) is float64, so the allocation check sizes the same bytes"
+    ),
+    "impl.blocked_attention.x__blas_thread_budget__mutmut_20": (
+        "equivalent: a BLAS entry without 'filepath' is read as 'XXXX' instead of '', and "
+        "'numpy' is in neither, so the same libraries count as NumPy's"
+    ),
+    "impl.scores.xǁAdditiveScoreParametersǁinitialize__mutmut_34": (
+        "message: only the allocation error's description of what is drawn ('W, U, v') is "
+        "lower-cased; the arguments named (key_dim, query_dim and hidden_dim) stay"
+    ),
+    "impl.softmax.x_softmax_jacobian__mutmut_19": (
+        "message: only the allocation error's description of the Jacobian changes; the "
+        "argument named (logits) and the byte count stay"
+    ),
+    "spec.online_softmax.x_commutativity_residuals__mutmut_4": (
+        "equivalent: the two states get the fresh, distinct names m_A, ell_A, ... instead of "
+        "m_a, ...; a ⊕ b − b ⊕ a reduces to the same zeros (no other symbol is named so)"
+    ),
+    "spec.online_softmax.x_state_residuals__mutmut_10": (
+        "equivalent: both arguments are States (3-tuples, as typed and as every caller "
+        "builds them), so zip(strict=False) pairs the same three components"
+    ),
+    "spec.softmax.x_scaled_softmax_jacobian__mutmut_16": (
+        "equivalent: u is built with len(logits) symbols, so zip(u, logits) has equal "
+        "lengths and strict=None pairs the same entries"
+    ),
     # ------------------------------------------------------ end of the attention family
     #
     #

@@ -1,6 +1,7 @@
 """Properties of impl.attention (§8.2 soft/hard/key-value attention, §8.3 SDPA)."""
 
 import math
+import warnings
 from functools import partial
 from typing import Any
 
@@ -316,6 +317,17 @@ def test_scaled_dot_product_attention_extremes(dtype: type[np.floating[Any]]) ->
     assert_close(weights.sum(-1), np.ones(2, dtype=dtype))
 
 
+def test_scaled_dot_product_attention_overflow_is_one_named_error_and_no_warning() -> None:
+    """Scores of +inf meeting an additive −inf give inf − inf: the caller sees only the
+    named ValueError, never NumPy's "invalid value" RuntimeWarning from inside the kernel."""
+    q = np.full((2, 3), 1e200)  # q·k = 3e400 overflows float64
+    mask = np.array([[0.0, -np.inf], [0.0, 0.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="overflow float64"):
+            scaled_dot_product_attention(q, q, np.ones((2, 1)), mask=mask)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
@@ -328,7 +340,11 @@ def test_scaled_dot_product_attention_extremes(dtype: type[np.floating[Any]]) ->
         ({"query": np.zeros(3)}, ValueError, "query must have at least 2 axes"),
         ({"mask": np.ones((2, 4), dtype=np.int64)}, TypeError, "mask must have dtype bool"),
         ({"mask": np.ones((3, 4), dtype=bool)}, ValueError, "does not broadcast"),
-        ({"mask": np.ones((2, 4), dtype=bool), "is_causal": True}, ValueError, "not both"),
+        (
+            {"mask": np.ones((2, 4), dtype=bool), "is_causal": True},
+            ValueError,
+            "mask or is_causal=True, not both",
+        ),
         ({"scale": float("nan")}, ValueError, "scale must be finite"),
         ({"scale": "1"}, TypeError, "scale must be a real number"),
         (

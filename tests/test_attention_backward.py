@@ -11,6 +11,7 @@ h = ε^{1/3} ≈ 6.1e-6, which balances truncation h²·M₃/6 against rounding
 """
 
 import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +21,10 @@ import sympy
 from hypothesis import given
 from hypothesis import strategies as st
 
-from impl.attention import scaled_dot_product_attention
+from impl.attention import (
+    scaled_dot_product_attention,
+    scaled_dot_product_attention_with_weights,
+)
 from impl.attention_backward import (
     additive_score_vjp,
     bilinear_score_vjp,
@@ -175,7 +179,12 @@ def test_sdpa_vjp_recomputation_paths_agree(size: tuple[int, ...], kind: str) ->
     q, k, v, g = case["q"], case["k"], case["v"], case["g"]
     plain = scaled_dot_product_attention_vjp(q, k, v, g, mask, is_causal=causal)
     out, lse = scaled_dot_product_attention_forward(q, k, v, mask, is_causal=causal)
-    options: list[dict[str, Any]] = [{"logsumexp": lse}, {"logsumexp": lse, "output": out}]
+    _, weights = scaled_dot_product_attention_with_weights(q, k, v, mask, is_causal=causal)
+    options: list[dict[str, Any]] = [
+        {"weights": weights},
+        {"logsumexp": lse},
+        {"logsumexp": lse, "output": out},
+    ]
     for kwargs in options:
         other = scaled_dot_product_attention_vjp(q, k, v, g, mask, is_causal=causal, **kwargs)
         for a, b in (
@@ -274,6 +283,16 @@ def test_sdpa_vjp_names_bad_arguments() -> None:
     _, lse = scaled_dot_product_attention_forward(q, k, v)
     with pytest.raises(ValueError, match="weights or logsumexp"):
         scaled_dot_product_attention_vjp(q, k, v, g, weights=np.ones((2, 2, 3)), logsumexp=lse)
+    out, _ = scaled_dot_product_attention_forward(q, k, v)
+    with pytest.raises(ValueError, match=r"^output has shape"):
+        scaled_dot_product_attention_vjp(q, k, v, g, logsumexp=lse, output=out[..., :1])
+    with pytest.raises(TypeError, match=r"^output has dtype"):
+        scaled_dot_product_attention_vjp(q, k, v, g, logsumexp=lse, output=out.astype(np.float32))
+    with pytest.raises(ValueError, match=r"^each row of weights must sum to 1"):
+        scaled_dot_product_attention_vjp(q, k, v, g, weights=np.full((2, 2, 3), 0.5))
+    forbid = np.array([[True, True, False], [True, True, True]])
+    with pytest.raises(ValueError, match=r"^weights gives nonzero weight to a position that mask"):
+        scaled_dot_product_attention_vjp(q, k, v, g, forbid, weights=np.full((2, 2, 3), 1 / 3))
 
 
 # --------------------------------------------------------------------------- softmax family
@@ -389,6 +408,19 @@ def _mha_parameters(
     return TransformerAttentionParameters(
         p.W_q, p.W_k, p.W_v, p.W_o, 2, *(rng.normal(size=6).astype(dtype) for _ in range(4))
     )
+
+
+def test_additive_score_vjp_saturated_tanh_is_exact_and_silent() -> None:
+    """W x + U q = 1e308 + 1e308 overflows to +inf: tanh = 1 exactly, so every gradient
+    through (1 − H²) is 0 and v̄ = s̄ H = s̄; no RuntimeWarning escapes the kernel."""
+    params = AdditiveScoreParameters(W=np.ones((1, 1)), U=np.ones((1, 1)), v=np.ones(1))
+    big = np.array([[1e308]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        grads = additive_score_vjp(big, big, params, np.array([[2.0]]))
+    for zero in (grads.query, grads.keys, grads.W, grads.U):
+        assert (zero == 0).all()
+    assert (grads.v == 2.0).all()
 
 
 def test_multi_head_vjp_matches_finite_differences() -> None:

@@ -167,6 +167,25 @@ def test_containers_copy_the_callers_arrays_and_replace_rechecks() -> None:
         dataclasses.replace(params, W=bad)
     with pytest.raises(ValueError, match="W, U and v must share the hidden size"):
         dataclasses.replace(params, v=np.ones(3))
+    with pytest.raises(TypeError, match="W float32, U float64, v float64"):
+        dataclasses.replace(params, W=params.W.astype(np.float32))
+
+
+def test_score_overflow_is_one_named_error_and_no_warning() -> None:
+    """Scores that overflow (q·x = 3e400) or a projection whose sum is inf − inf (W x =
+    1e309 − 1e309) raise the named ValueError; NumPy's RuntimeWarnings stay inside."""
+    import warnings
+
+    from impl.scores import AdditiveScoreParameters, dot_product_score
+
+    big = np.full((2, 3), 1e200)
+    cancelling = AdditiveScoreParameters(W=np.array([[10.0, -10.0]]), U=np.eye(1), v=np.ones(1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="query and keys are too large"):
+            dot_product_score(big, big)
+        with pytest.raises(ValueError, match="query, keys and parameters are too large"):
+            additive_score(np.ones((1, 1)), np.full((1, 2), 1e308), cancelling)
 
 
 def test_scale_is_checked_in_the_inputs_dtype() -> None:

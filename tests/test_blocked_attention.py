@@ -226,6 +226,29 @@ def test_blocked_attention_causal_diagonal(length: int, keys: int, block: int) -
     assert_close(weights.sum(axis=-1), np.ones(length))
 
 
+@pytest.mark.parametrize(("block", "computed"), [(1, 10), (2, 3), (3, 3)])
+def test_blocked_causal_skips_key_blocks_above_the_diagonal(
+    block: int, computed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Documented: causal key blocks wholly above the diagonal are never computed. L = S = 4:
+    query block [a, b] folds the key blocks up to key b only, so block 1 computes
+    1 + 2 + 3 + 4 = 10 of the 16 score blocks, block 2 computes 1 + 2 and block 3 computes
+    1 + 2 (rows 0-2 see keys 0-2; row 3 sees keys 0-3)."""
+    calls: list[int] = []
+    state = blocked._block_state
+
+    def spy(scores: FloatArray, values: FloatArray, m: FloatArray | None = None) -> blocked.State:
+        calls.append(scores.shape[-1])
+        return state(scores, values, m)
+
+    monkeypatch.setattr(blocked, "_block_state", spy)
+    x = np.random.default_rng(2).normal(size=(4, 3))
+    blocked_scaled_dot_product_attention(
+        x, x, x, is_causal=True, query_block=block, key_block=block, workers=1
+    )
+    assert len(calls) == computed
+
+
 def test_automatic_choice_is_invisible(monkeypatch: pytest.MonkeyPatch) -> None:
     """scaled_dot_product_attention gives the plain result (within the derived bound), dtype and
     shape whichever kernel it picks, and the blocked one is picked above the threshold."""

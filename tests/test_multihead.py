@@ -221,6 +221,33 @@ def test_multi_head_bad_input_errors() -> None:
         )
 
 
+def test_self_attention_default_is_not_causal() -> None:
+    """is_causal defaults to False (as in PyTorch): every token attends to every token."""
+    rng = np.random.default_rng(7)
+    p = SelfAttentionParameters.initialize(rng, input_dim=3, key_dim=2, value_dim=2)
+    x = rng.normal(size=(4, 3))
+    full = key_value_attention(x @ p.W_q, x @ p.W_k, x @ p.W_v)
+    assert_close(self_attention(x, p), full)
+    assert not np.allclose(self_attention(x, p, is_causal=True)[0], full[0])
+
+
+def test_initialize_head_width_one_and_too_many_heads() -> None:
+    """model_dim // num_heads = 1 is a valid head width; num_heads > model_dim needs head_dim."""
+    rng = np.random.default_rng(8)
+    p = TransformerAttentionParameters.initialize(rng, model_dim=4, num_heads=4)
+    assert p.W_q.shape == (4, 4)
+    with pytest.raises(ValueError, match="num_heads=5 exceeds model_dim=4; give head_dim"):
+        TransformerAttentionParameters.initialize(rng, model_dim=4, num_heads=5)
+    wide = TransformerAttentionParameters.initialize(rng, model_dim=4, num_heads=5, head_dim=1)
+    assert wide.W_q.shape == (4, 5)
+
+
+def test_from_torch_layout_names_a_wrong_out_proj_weight() -> None:
+    """out_proj_weight must have E columns (E = in_proj_weight's rows / 3): named."""
+    with pytest.raises(ValueError, match="out_proj_weight has 5 columns, expected E = 6"):
+        TransformerAttentionParameters.from_torch_layout(np.ones((18, 6)), np.ones((6, 5)), 3)
+
+
 def _counting_spies(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     """Wrap every public function of impl._validation; record (check, argument names) per call.
 

@@ -11,6 +11,7 @@ from functools import cache
 from typing import Any
 
 import numpy as np
+import pytest
 import sympy
 from hypothesis import given
 from hypothesis import strategies as st
@@ -23,6 +24,7 @@ from impl.testing.strategies import batch_shapes, float_arrays, float_dtypes, si
 from impl.testing.tolerances import assert_close, eps
 from spec import attention as spec
 from spec import scores as spec_scores
+from spec.softmax import softmax as spec_softmax
 
 FloatArray = NDArray[np.floating[Any]]
 
@@ -141,3 +143,17 @@ def test_book_multi_head_attention_concatenates_spec_heads(case: AttentionCase) 
     per_query = _spec_rows("scaled", "kv", case)
     expected = per_query.reshape(*per_query.shape[:-2], -1)
     assert_close(multi, expected, atol=_atol(case, with_values=True))
+
+
+@pytest.mark.parametrize("size", [2, 3])
+def test_spec_reinforce_closed_form_is_the_derivative_and_the_estimators_mean(size: int) -> None:
+    """§8.2.1 at N = 2, 3: α_j (L_j − Σ α_n L_n) = ∂/∂s_j E[L] = E[L_z ∂/∂s_j log α_z],
+    each residual simplifying to 0; dropping the mean (α_j L_j) is caught."""
+    identity = spec.reinforce_identity(size)
+    closed = identity.closed_form
+    assert closed == spec.expected_loss_gradient(identity.scores, identity.losses)
+    for derived in (identity.exact_gradient, identity.score_function_gradient):
+        assert all(sympy.simplify(r) == 0 for r in derived - closed)
+    alpha = spec_softmax(identity.scores)
+    no_mean = sympy.Matrix([a * loss for a, loss in zip(alpha, identity.losses, strict=True)])
+    assert any(sympy.simplify(r) != 0 for r in identity.exact_gradient - no_mean)

@@ -38,6 +38,11 @@ def test_spec_exp_free_residual_is_exact_both_ways() -> None:
     x, y = sympy.symbols("x y", seq=True, real=True)
     assert exp_free_residual(sympy.exp(2 * x + y) - sympy.exp(x) ** 2 * sympy.exp(y)) == 0
     assert exp_free_residual(sympy.exp(2 * x) - sympy.exp(x)) != 0
+    # The nonzero residual is the rational function E² − E in one positive E = exp(x):
+    # no exp is left for sympy to fold (the reason the renaming exists).
+    renamed = exp_free_residual(sympy.exp(2 * x) - sympy.exp(x))
+    e = sympy.Symbol("E_0", positive=True)
+    assert sympy.expand(renamed - (e**2 - e)) == 0
 
 
 def test_spec_sdpa_vjp_equals_the_paper_and_a_dropped_rowsum_is_caught() -> None:

@@ -11,6 +11,7 @@ from functools import cache
 from typing import Any
 
 import numpy as np
+import pytest
 import sympy
 from hypothesis import given
 from hypothesis import strategies as st
@@ -40,6 +41,27 @@ def test_spec_merge_laws_reduce_to_zero() -> None:
         *spec.induction_step(),
     ]
     assert all(r == 0 for r in residuals)
+
+
+def test_spec_homomorphism_check_rejects_the_usual_mistakes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The check R(a ⊕ b) = R(a) + R(b) can fail: with either usual mistake as the merge, a
+    residual is nonzero (it needs two different states: for a = b both mistakes are right)."""
+    for wrong_merge in (spec.merge_rescaling_only_o, spec.merge_forgetting_running_ell):
+        monkeypatch.setattr(spec, "merge", wrong_merge)
+        assert any(r != 0 for r in spec.homomorphism_residuals())
+
+
+def test_spec_state_symbols_carry_the_documented_assumptions() -> None:
+    """m and o are real and ℓ positive (the reductions may use them). A sympy Symbol's
+    assumptions are part of its identity, so the tuples are equal only if they match."""
+    assert spec.state_symbols("a") == (
+        sympy.Symbol("m_a", real=True),
+        sympy.Symbol("ell_a", positive=True),
+        sympy.Symbol("o_a", real=True),
+    )
+    assert sympy.Symbol("o_a", real=True) != sympy.Symbol("o_a")
 
 
 def test_spec_identity_needs_the_safe_shift() -> None:

@@ -162,3 +162,15 @@ def test_spec_bilinear_with_identity_is_dot_product(d: int) -> None:
     s = spec.score_symbols(d, d, 1)
     residual = spec.bilinear_score(s.x, s.q, sympy.eye(d)) - spec.dot_product_score(s.x, s.q)
     assert sympy.expand(residual) == 0
+
+
+def test_spec_score_symbols_use_the_books_letters_and_never_share_one() -> None:
+    """x, q, W, U, v as in §8.2 (B = the bilinear W), each real; no symbol is shared between
+    two fields (a shared name would make two sympy Symbols one, silently tying parameters)."""
+    s = spec.score_symbols(2, 3, 2)
+    fields = {"x": s.x, "q": s.q, "W": s.W, "U": s.U, "v": s.v, "B": s.B}
+    for letter, matrix in fields.items():
+        assert all(str(entry).startswith(f"{letter}_") for entry in matrix)
+        assert all(entry == sympy.Symbol(str(entry), real=True) for entry in matrix)
+    symbols = [entry for matrix in fields.values() for entry in matrix]
+    assert len(set(symbols)) == len(symbols) == 2 + 3 + 4 + 6 + 2 + 6

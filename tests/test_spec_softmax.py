@@ -152,3 +152,16 @@ def test_softmax_jacobian_tied_maximum_does_not_vanish() -> None:
     # limit up to rounding of entries ≤ 1/4.
     assert_close(at_large_scale, limit, atol=4 * eps(np.float64))
     assert np.abs(limit).max() > 0
+
+
+def test_spec_in_range_keeps_the_first_branch_that_holds_for_indices_below_n() -> None:
+    """in_range resolves a Piecewise by the first condition true for every 0 ≤ k ≤ N − 1:
+    k ≥ N is false there (skipped), k ≤ N − 1 true (kept); with no such branch (i = k
+    involves two indices, k ≥ N is false) the Piecewise is left as it is."""
+    sm = spec.symbolic_softmax()
+    a, b = sympy.symbols("a b")
+    n, k = sm.size, sm.k
+    assert sm.in_range(sympy.Piecewise((a, k >= n), (b, True))) == b
+    assert sm.in_range(sympy.Piecewise((a, k <= n - 1), (b, True))) == a
+    undecided = sympy.Piecewise((a, sympy.Eq(sm.i, k)), (b, k >= n))
+    assert sm.in_range(undecided) == undecided
