@@ -1,5 +1,6 @@
 """Properties of NTM addressing, read and write, §8.5.2 (Graves, Wayne & Danihelka 2014)."""
 
+import warnings
 from dataclasses import replace
 from functools import cache
 from typing import Any
@@ -569,6 +570,20 @@ def test_bad_head_parameters_rejected() -> None:
         ntm.content_addressing(np.ones((2, 3)), np.ones((3, 4, 3)), 1.0)
     with pytest.raises(ValueError, match="sharpened"):
         ntm.sharpen(np.zeros(3), 2.0)
+    # Every row needs a positive entry, not just the batch as a whole (a zero row is 0/0).
+    with pytest.raises(ValueError, match="positive entry in every row"):
+        ntm.sharpen(np.array([[0.5, 0.5, 0.0], [0.0, 0.0, 0.0]]), 2.0)
+    # The erase vector's width is checked under its own name in write_heads too.
+    with pytest.raises(ValueError, match=r"^erase has 2 features, memory has width D = 3$"):
+        ntm.write_heads(memory, prev[None, :], np.ones((1, 2)), np.ones((1, 3)))
+    with pytest.raises(ValueError, match=r"batch axes .*do not broadcast: .*weights \(3, 1, 3\)"):
+        ntm.write_heads(
+            np.ones((2, 3, 3)), np.full((3, 1, 3), 1 / 3), np.ones((1, 3)), np.ones((1, 3))
+        )
+    # A memory with D = 0 is refused whatever its batch axes; a batch axis of size 0 is fine.
+    with pytest.raises(ValueError, match="memory must have N ≥ 1 slots of width D ≥ 1"):
+        ntm.read(np.zeros((2, 3, 0)), np.full((2, 3), 1 / 3))
+    assert ntm.read(np.zeros((1, 0, 3, 2)), np.full(3, 1 / 3)).shape == (1, 0, 2)
 
 
 # --- controller -----------------------------------------------------------------------------
@@ -635,6 +650,39 @@ def _step_inputs(dtype: Any = np.float64) -> tuple[Any, ...]:
         )
 
     return memory, previous, previous.copy(), head(1), head(2)
+
+
+def test_ntm_step_batch_axes_are_checked_for_every_argument() -> None:
+    """The read head's batch axes are checked with the others and named when they clash."""
+    memory, previous, _, read_head, write_head = _step_inputs()
+    stacked = ntm.HeadParameters(
+        key=np.stack([read_head.key] * 3),
+        key_strength=np.full(3, 3.0),
+        gate=np.full(3, 0.5),
+        shift=np.stack([read_head.shift] * 3),
+        sharpening=np.full(3, 2.0),
+        erase=np.stack([read_head.erase] * 3),
+        add=np.stack([read_head.add] * 3),
+    )
+    two = np.stack([memory, memory])
+    with pytest.raises(ValueError, match=r"^batch axes do not broadcast: .*read_head \(3,\)"):
+        ntm.ntm_step(two, previous, previous, stacked, write_head)
+    batched = ntm.ntm_step(memory, previous, previous, stacked, write_head)
+    single = ntm.ntm_step(memory, previous, previous, read_head, write_head)
+    assert batched.read_vector.shape == (3, 4)
+    assert_close(batched.read_vector[2], single.read_vector)
+
+
+def test_controller_bias_is_added() -> None:
+    """z = W x + b: with W = 0 the head parameters are the activations of b alone."""
+    d = 2
+    rows = 3 * d + 3 + 3
+    b = np.linspace(-1.0, 1.0, rows)
+    controller = ntm.FeedForwardController(W=np.zeros((rows, 1)), b=b, memory_width=d)
+    head = controller.heads(np.ones(1))
+    assert_close(head.key, np.tanh(b[:d]))
+    assert_close(head.gate, np.asarray(1 / (1 + np.exp(-b[d + 1]))))
+    assert_close(head.add, np.tanh(b[-d:]))
 
 
 def test_ntm_step_validates_the_memory_once(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -742,5 +790,15 @@ def test_ntm_zero_size_and_overflow_are_named() -> None:
         ntm.write(np.full((2, 2), top), np.array([1.0, 0.0]), np.zeros(2), np.full(2, top))
     with pytest.raises(ValueError, match="memory and weights is too large"):
         ntm.read(np.full((2, 2), top), np.array([2.0, 2.0]))
+    # The single-head write names the safe range too.
+    with pytest.raises(ValueError, match=r"; keep max \|memory\| \+ H · max \|add\| below"):
+        ntm.write(np.full((2, 2), top), np.array([1.0, 0.0]), np.zeros(2), np.full(2, top))
+    # Eight heads adding ±max: the pairwise sum over the heads meets ∞ − ∞ (NaN); still the
+    # named error, with no RuntimeWarning first (warnings are errors here).
+    add = np.array([top, top, -top, -top, 0.0, 0.0, 0.0, 0.0])[:, None]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="memory and add is too large"):
+            ntm.write_heads(np.zeros((1, 1)), np.ones((8, 1)), np.zeros((8, 1)), add)
     empty = ntm.content_addressing(np.ones((0, 3)), np.ones((0, 2, 3)), 1.0)
     assert empty.shape == (0, 2)
