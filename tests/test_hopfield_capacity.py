@@ -428,6 +428,30 @@ def test_summarise_recalls_checks_its_labels() -> None:
 # --------------------------------------------------------------------------- the band's theory
 
 
+def test_spec_crosstalk_variance_is_the_second_moment_formula(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Var[c S] = c² (K E[y²] + K(K − 1) E[y y'] − (K E[y])²) for any moments of the terms.
+
+    The Rademacher moments make E[y²] = 1 and E[y] = E[y y'] = 0, which hide how each moment
+    enters; with symbolic moments m, s, p in their place the formula is visible term by term
+    (and at the Rademacher values it is c² K = c² (M − 1)(N − 1)).
+    """
+    mean, square, pair = sympy.symbols("m s p")
+    K = snr.crosstalk_term_count()
+    assert sympy.expand(snr.crosstalk_variance() - snr.c**2 * K) == 0
+    generic = {
+        "mean": mean,
+        "square": square,
+        "same j, different n": pair,
+        "different j, same n": pair,
+        "different j, different n": pair,
+    }
+    monkeypatch.setattr(snr, "crosstalk_term_moments", lambda: generic)
+    expected = snr.c**2 * (K * square + K * (K - 1) * pair - (K * mean) ** 2)
+    assert sympy.expand(snr.crosstalk_variance() - expected) == 0
+
+
 def test_spec_ags_critical_load_and_overlap() -> None:
     """max_y α(y) of the T = 0 AGS equations: α_c ≈ 0.13791, m_c ≈ 0.9674 (quoted values)."""
     load, overlap_c = snr.ags_critical_load()

@@ -438,6 +438,41 @@ def test_write_heads_is_not_sequential_write() -> None:
     assert_close(sequential, np.array([[2.0]]))
 
 
+def test_spec_write_heads_is_the_papers_order_and_matches_impl() -> None:
+    """§8.5.2 with H heads: spec.write_heads is M ∘ Π_h (1 − w_h e_h) + Σ_h w_h a_h entry by
+    entry, one head reduces to spec.write, and impl.write_heads agrees on exact inputs."""
+    n, d, heads = 3, 2, 2
+    memory = spec.real_matrix("M", n, d)
+    w = [spec.nonnegative_symbols(f"w{h}", n) for h in range(heads)]
+    e = [spec.nonnegative_symbols(f"e{h}", d) for h in range(heads)]
+    a = [[sympy.Symbol(f"a{h}_{k}", real=True) for k in range(d)] for h in range(heads)]
+    one = spec.write_heads(memory, w[:1], e[:1], a[:1])
+    assert sympy.expand(one - spec.write(memory, w[0], e[0], a[0])) == sympy.zeros(n, d)
+    two = spec.write_heads(memory, w, e, a)
+    entry = memory[1, 0] * (1 - w[0][1] * e[0][0]) * (1 - w[1][1] * e[1][0])
+    assert sympy.expand(two[1, 0] - entry - w[0][1] * a[0][0] - w[1][1] * a[1][0]) == 0
+    # Dyadic values: every product and sum below is exact in float64.
+    M = np.array([[0.5, -1.0], [2.0, 0.25], [-0.75, 1.5]])
+    W = np.array([[0.5, 0.25, 0.25], [0.0, 0.5, 0.5]])
+    E = np.array([[1.0, 0.5], [0.25, 0.0]])
+    A = np.array([[1.0, -2.0], [0.5, 0.125]])
+    values: dict[Any, Any] = {
+        memory[i, k]: sympy.Rational(M[i, k]) for i in range(n) for k in range(d)
+    }
+    for h in range(heads):
+        values |= {w[h][i]: sympy.Rational(W[h, i]) for i in range(n)}
+        values |= {e[h][k]: sympy.Rational(E[h, k]) for k in range(d)}
+        values |= {a[h][k]: sympy.Rational(A[h, k]) for k in range(d)}
+    expected = np.array(two.xreplace(values).tolist(), dtype=np.float64)
+    np.testing.assert_array_equal(ntm.write_heads(M, W, E, A), expected)
+
+
+def test_spec_read_is_linear_in_memory() -> None:
+    """§8.5.2, eq. 2: spec.read_linearity_residual is the zero 1×D row for several (N, D)."""
+    for size, width in ((1, 1), (2, 3), (4, 2)):
+        assert spec.read_linearity_residual(size, width) == sympy.zeros(1, width)
+
+
 @given(hst.ntm_head_inputs(), st.data())
 def test_write_and_read_never_modify_arguments(h: hst.NTMHeadInputs, data: Any) -> None:
     """§8.5.2: read and write return new arrays; the memory argument stays as it was."""
