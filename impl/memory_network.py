@@ -294,7 +294,8 @@ def _hop(
         # The caller raises; map ±inf/NaN to finite values so the kernel runs quietly.
         scores = np.nan_to_num(scores, nan=0.0)
     weights = num.softmax(scores, mask)
-    read: FloatArray = (weights[..., None, :] @ values)[..., 0, :]  # Σ_i p_i c_i
+    with np.errstate(over="ignore", invalid="ignore"):  # the caller names an overflowed read
+        read: FloatArray = (weights[..., None, :] @ values)[..., 0, :]  # Σ_i p_i c_i
     return read, weights, finite
 
 

@@ -76,6 +76,37 @@ EQUIVALENT: dict[str, str] = {
     #  memory_network, neural_turing_machine, neural_stack, set_memory, tree_memory;
     #  spec: hopfield*, neural_turing_machine, memory_network, modern/continuous_hopfield)
     #
+    "impl.hopfield.x__flatten__mutmut_3": (
+        "equivalent: _flatten only receives a _Network built by _network, whose weights"
+        " passed _check_weights, which refuses any W with shape[-1] != shape[-2]; so"
+        " W.shape[-2] is W.shape[-1] = M for every network it sees"
+    ),
+    "impl.memory_network.x_position_encoding__mutmut_48": (
+        "equivalent: j = 1..J as int64 instead of float64; j / J and 2 * j / J are true"
+        " divisions that convert j exactly to float64 first (J <= 2**40 < 2**53, so 2 * j is"
+        " exact too), giving bit-identical values, and the table is cast to the chosen dtype"
+    ),
+    "spec.hopfield.x_canonical_sums__mutmut_29": (
+        "equivalent: the loop sentinel only has to differ from expr on entry; a sympy Expr"
+        " never equals the str '' (Basic.__eq__ does not parse strings) just as it never"
+        " equals None, so the loop runs the same passes and returns the same expression"
+    ),
+    "spec.hopfield_capacity.x_crosstalk_term_count__mutmut_13": (
+        "equivalent: the summand is the constant 1, so Σ_{j=1}^{M-1} Σ_{n=1}^{N-1} 1 does not"
+        " consult the bound dummies' assumptions; sympy returns (M - 1)*(N - 1) with an"
+        " identical srepr (checked), and the function takes no arguments"
+    ),
+    "spec.neural_turing_machine.x_convolution_mass_factorises__mutmut_12": (
+        "equivalent: only the shift's symbol names change (XXsXX_k, still distinct from the"
+        " w_j); Σ_i Σ_j w_j s_((i-j) mod N) = (Σ_j w_j)(Σ_k s_k) is a polynomial identity, so"
+        " the expanded residual is 0 for every size whatever the names (checked N = 0..6)"
+    ),
+    "spec.neural_turing_machine.x_read_linearity_residual__mutmut_13": (
+        "equivalent: the first matrix's symbols are named None_r_c instead of A_r_c, still"
+        " real and distinct from B_r_c; read is linear, so the residual is the zero 1xD row"
+        " for every (N, D) and no symbol name appears in it"
+    ),
+    #
     # ---------------------------------------------------------------- end of memories
     #
     #

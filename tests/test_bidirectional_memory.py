@@ -114,6 +114,29 @@ def test_bam_recall_tie_keeps_previous_state() -> None:
     # have set y = +1 and ended at (x, y) = ((1, −1), +1).
     assert_close(result.y, np.array([-1.0]))
     assert_close(result.x, np.array([-1.0, 1.0]))
+    # The mirror case: a tie keeps y = +1 too (a rule "tie → −1" would pass the case above).
+    kept_plus = bam_recall(np.array([1.0, 1.0]), W, y=np.array([1.0]))
+    assert_close(kept_plus.y, np.array([1.0]))
+    assert_close(kept_plus.x, np.array([1.0, -1.0]))
+    assert bool(kept_plus.converged)
+
+
+def test_bam_weights_size_limit_is_a_quarter_of_the_dtype_maximum() -> None:
+    """Σ|w_km| ≤ finfo.max / 4 is accepted (the bound is inclusive) and just above it refused.
+
+    The limit is the documented one (fields and energies stay below finfo.max): float32
+    weights ±finfo.max / 8 (exact: a power-of-two division) sum to finfo.max / 4 exactly
+    and are accepted; one ulp more is refused.
+    """
+    a = np.finfo(np.float32).max / np.float32(8)
+    at_limit = np.array([[a, -a]], dtype=np.float32)
+    x = np.array([1.0, 1.0], dtype=np.float32)
+    y = np.array([1.0], dtype=np.float32)
+    assert float(bam_energy(x, y, at_limit)) == 0.0  # −(a − a)
+    assert float(bam_recall(x, at_limit, y=y).energies[0]) == 0.0
+    above = np.array([[np.nextafter(a, np.float32(np.inf)), -a]], dtype=np.float32)
+    with pytest.raises(ValueError, match=r"weights is too large for float32"):
+        bam_energy(x, y, above)
 
 
 @given(sign_vectors((3, 9)), st.integers(0, 9), generators())
@@ -153,6 +176,10 @@ def test_bam_bad_input() -> None:
         bam_energy(np.ones(2), np.ones(2), W)
     with pytest.raises(ValueError, match="y has 3 features, weights expects K = 2"):
         bam_recall(np.ones(3), W, y=np.ones(3))
+    with pytest.raises(ValueError, match=r"batch axes of x \(2, 3\) and y \(3, 2\) do not"):
+        bam_energy(np.ones((2, 3)), np.ones((3, 2)), W)
+    with pytest.raises(ValueError, match=r"batch axes of x \(2, 3\) and y \(3, 2\) do not"):
+        bam_recall(np.ones((2, 3)), W, y=np.ones((3, 2)))
     with pytest.raises(ValueError, match="max_rounds must be at least 1"):
         bam_recall(np.ones(3), W, max_rounds=0)
     with pytest.raises(

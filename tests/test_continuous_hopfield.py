@@ -297,6 +297,32 @@ def test_continuous_hopfield_single_neuron() -> None:
     assert_close(energy, np.asarray(-0.25 * v[0] ** 2 - 0.25 * v[0] + leak / 2.0))
 
 
+def test_continuous_hopfield_defaults_are_the_documented_ones() -> None:
+    """Defaults: gain 1 (g = tanh), τ = 1, h = 0.01, 100 RK4 steps (t from 0 to 1), b = 0.
+
+    Each default call equals the call with the default spelled out, and the values
+    are pinned independently: one synchronous step is tanh(W v) exactly as NumPy
+    computes it, and the trajectory has 101 states at times k/100.
+    """
+    W = np.array([[0.0, 0.75], [0.75, 0.0]])
+    v = np.array([0.5, -0.25])
+    assert_close(continuous_hopfield_synchronous_update(v, W), np.tanh(W @ v))
+    assert_close(
+        continuous_hopfield_synchronous_update(v, W),
+        continuous_hopfield_synchronous_update(v, W, np.zeros(2), gain=1.0),
+    )
+    u = np.array([0.3, -0.2])
+    default = integrate_continuous_hopfield(u, W)
+    explicit = integrate_continuous_hopfield(
+        u, W, np.zeros(2), gain=1.0, time_constant=1.0, step_size=0.01, num_steps=100, method="rk4"
+    )
+    assert default.times.shape == (101,)
+    assert default.potentials.shape == (101, 2)
+    assert_close(default.times, np.arange(101) / 100)
+    assert np.array_equal(default.potentials, explicit.potentials)
+    assert np.array_equal(default.energies, explicit.energies)
+
+
 def test_continuous_hopfield_bad_input() -> None:
     """Bad input raises errors naming the argument."""
     W = np.eye(2)

@@ -741,3 +741,16 @@ def test_hopfield_rejects_bad_order_and_options() -> None:
         hop.hebbian_add(np.ones((2, 2)) - np.eye(2), np.ones((1, 2)), 0)
     with pytest.raises(ValueError, match="n_stored must be at least 0"):
         hop.hebbian_add(weights, np.ones((1, 3)), -1)
+    # The count must be exact in the weights' dtype: 2²⁴ is float32's last exact run of integers.
+    weights32 = np.zeros((3, 3), dtype=np.float32)
+    ones32 = np.ones((1, 3), dtype=np.float32)
+    with pytest.raises(
+        ValueError, match=r"n_stored must be at most 16777216 \(.*inexact in float32"
+    ):
+        hop.hebbian_add(weights32, ones32, 2**24 + 1)
+    assert hop.hebbian_add(weights32, ones32, 2**24).dtype == np.float32
+    hop.hebbian_add(weights, np.ones((1, 3)), 2**24 + 1)  # float64 holds it exactly
+    with pytest.raises(TypeError, match="allow_nonzero_diagonal must be a bool"):
+        hop.validate_weights(weights, allow_nonzero_diagonal=1)  # type: ignore[arg-type]  # bad on purpose
+    with pytest.raises(TypeError, match="allow_asymmetric must be a bool"):
+        hop.validate_weights(weights, allow_asymmetric="yes")  # type: ignore[arg-type]  # bad on purpose

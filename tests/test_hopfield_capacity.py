@@ -30,6 +30,7 @@ from impl.hopfield_capacity import (
     recall,
     storage_rule,
     student_t_quantile,
+    summarise_recalls,
     wilson_interval,
 )
 from impl.testing.strategies import CapacityBatches, capacity_batches, float_dtypes, generators
@@ -400,7 +401,55 @@ def test_capacity_bad_input_raises_clear_errors() -> None:
         student_t_quantile(0.1, 3)
 
 
+def test_summarise_recalls_checks_its_labels() -> None:
+    """The labels copied into the record are checked and named: rule, and load in the open (0, 1).
+
+    load = 1 is refused as in ``patterns_for_load`` (a load of 1 stores M patterns in M
+    neurons, outside the regime the statistics describe); a valid call goes through.
+    """
+    states = np.ones((3, 2, 4))
+    converged = np.ones((3, 2), dtype=bool)
+    options: dict[str, Any] = {"n_patterns": 2, "noise_fraction": 0.0, "sweeps": 1}
+    good = summarise_recalls(
+        states, states, rule="hebbian", load=0.5, converged=converged, **options
+    )
+    assert good.rule == "hebbian"
+    with pytest.raises(ValueError, match=r"^rule must be one of \["):
+        summarise_recalls(states, states, rule="oja", load=0.5, converged=converged, **options)
+    with pytest.raises(TypeError, match=r"^rule must be a str"):
+        summarise_recalls(states, states, rule=3, load=0.5, converged=converged, **options)  # type: ignore[arg-type]  # bad on purpose
+    for load in (0.0, 1.0, 1.5):
+        with pytest.raises(ValueError, match=r"load must lie in \(0, 1\)"):
+            summarise_recalls(
+                states, states, rule="hebbian", load=load, converged=converged, **options
+            )
+
+
 # --------------------------------------------------------------------------- the band's theory
+
+
+def test_spec_crosstalk_variance_is_the_second_moment_formula(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Var[c S] = c² (K E[y²] + K(K − 1) E[y y'] − (K E[y])²) for any moments of the terms.
+
+    The Rademacher moments make E[y²] = 1 and E[y] = E[y y'] = 0, which hide how each moment
+    enters; with symbolic moments m, s, p in their place the formula is visible term by term
+    (and at the Rademacher values it is c² K = c² (M − 1)(N − 1)).
+    """
+    mean, square, pair = sympy.symbols("m s p")
+    K = snr.crosstalk_term_count()
+    assert sympy.expand(snr.crosstalk_variance() - snr.c**2 * K) == 0
+    generic = {
+        "mean": mean,
+        "square": square,
+        "same j, different n": pair,
+        "different j, same n": pair,
+        "different j, different n": pair,
+    }
+    monkeypatch.setattr(snr, "crosstalk_term_moments", lambda: generic)
+    expected = snr.c**2 * (K * square + K * (K - 1) * pair - (K * mean) ** 2)
+    assert sympy.expand(snr.crosstalk_variance() - expected) == 0
 
 
 def test_spec_ags_critical_load_and_overlap() -> None:

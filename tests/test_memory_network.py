@@ -1,5 +1,6 @@
 """Properties of the end-to-end memory network (MemN2N), §8.5.1 (Sukhbaatar et al. 2015)."""
 
+import warnings
 from dataclasses import replace
 from functools import cache
 from typing import Any
@@ -547,6 +548,13 @@ def test_memn2n_bad_input_rejected() -> None:
         replace(p, hop_map=np.eye(2))
     with pytest.raises(ValueError, match="give both temporal_keys and temporal_values"):
         replace(p, temporal_values=None)
+    assert p.temporal_keys is not None
+    with pytest.raises(
+        ValueError, match=r"need K = 2 temporal_keys and temporal_values matrices, got 1 and 2"
+    ):
+        replace(p, temporal_keys=p.temporal_keys[:1])
+    with pytest.raises(ValueError, match=r"^keys has 3 features, query has 2$"):
+        mn.memory_hop(np.ones(2), np.ones((4, 3)), np.ones((4, 5)))
     with pytest.raises(ValueError, match="tying must be"):
         mn.MemN2NParameters.initialize(
             np.random.default_rng(0),
@@ -640,6 +648,34 @@ def test_memn2n_overflow_and_sizes_are_named() -> None:
             np.full(2, 3e38, np.float32),
             np.full((2, 2), 3e38, np.float32),
             np.ones((2, 2), np.float32),
+        )
+    # Values at the maximum overflow the read Σ p_i c_i when the rounded weights sum above 1
+    # (11 slots of weight fl(1/11) in float64); the error names values and the safe range,
+    # and no RuntimeWarning comes first (warnings are errors here).
+    safe = r"keep max \|values\| below the dtype's maximum / 2$"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"^values is too large: .*float64; " + safe):
+            mn.memory_hop(np.zeros(2), np.ones((11, 2)), np.full((11, 1), np.finfo(np.float64).max))
+    # Scores that are NaN (∞ − ∞ inside m_iᵀ u), not just ∞, are the same named error and
+    # raise no RuntimeWarning on the way (warnings are errors here).
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="query and keys are too large"):
+            mn.memory_hop(np.array([1e200, 1e200]), np.array([[1e200, -1e200]]), np.ones((1, 2)))
+    # The vocabulary is never looped over, so only the allocation limit bounds it (not the
+    # loop limit 10⁶ of sizes that are loops): V = 10⁶ + 1 with d = 1 is a few MiB.
+    large = mn.MemN2NParameters.initialize(
+        np.random.default_rng(0),
+        vocabulary_size=10**6 + 1,
+        embedding_dim=1,
+        hops=1,
+        dtype=np.float32,
+    )
+    assert large.query_embedding.shape == (10**6 + 1, 1)
+    with pytest.raises(ValueError, match=r"vocabulary_size must be at most 1099511627776"):
+        mn.MemN2NParameters.initialize(
+            np.random.default_rng(0), vocabulary_size=2**40 + 1, embedding_dim=1, hops=1
         )
     with pytest.raises(ValueError, match="num_words and dim asks for"):
         mn.position_encoding(10**6, 10**6)

@@ -262,6 +262,12 @@ def test_modern_hopfield_extremes() -> None:
     assert_close(modern_hopfield_update(np.array([100.0, 3.0, -7.0]), X, beta=1.0), X[0])
     assert_close(pattern_separation(X), np.array([np.inf]))
     assert one_step_retrieval_error_bound(np.zeros(3), X, 0, beta=1.0) == 0
+    zero32 = one_step_retrieval_error_bound(
+        np.zeros((2, 3), np.float32), X.astype(np.float32), 0, beta=1.0
+    )
+    assert zero32.dtype == np.float32  # the states' dtype, as for N ≥ 2
+    assert zero32.shape == (2,)
+    assert np.all(zero32 == 0)
     assert paper_separation_threshold(1, 1.0, 1.0) == -math.inf
     patterns = np.array([[1.0, 0.0], [0.0, 1.0]])
     assert_close(modern_hopfield_update(np.array([1.0, 0.9]), patterns, beta=1e6), patterns[0])
@@ -457,6 +463,22 @@ def test_modern_hopfield_retrieve_converges_to_stored_pattern(
     assert result.states.shape == (result.iterations + 1, X.shape[1])
     error = float(np.linalg.norm(result.states[-1] - X[i]))
     assert error <= epsilon + 8 * eps(X.dtype) * math.sqrt(X.shape[1])
+
+
+def test_modern_hopfield_retrieve_converged_is_per_state() -> None:
+    """``converged`` has the batch shape and says, per state, whether its last step was small.
+
+    Two cues, one iteration: the cue at x_1 moves by ≤ 2·e^{−50} (below the tolerance),
+    the cue (0.6, 0.4) moves by about 0.4 towards x_1, so it has not converged yet.
+    """
+    X = np.array([[1.0, 0.0], [0.0, 1.0]])
+    cues = np.array([[1.0, 0.0], [0.6, 0.4]])
+    result = modern_hopfield_retrieve(cues, X, beta=50.0, max_iterations=1)
+    assert result.iterations == 1
+    assert result.converged.shape == (2,)
+    assert result.converged.tolist() == [True, False]
+    finished = modern_hopfield_retrieve(cues, X, beta=50.0, max_iterations=10)
+    assert finished.converged.tolist() == [True, True]
 
 
 def _exact_dense_update(states: Array, i: int, patterns: Array, degree: int) -> float:

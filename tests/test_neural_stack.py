@@ -475,6 +475,12 @@ def test_structure_bad_input_is_rejected() -> None:
         stack_step(empty_memory(2, batch_shape=(2,)), np.ones((3, 2)), 1.0, 0.0)
     with pytest.raises(ValueError, match="they must agree"):
         run_stack(np.ones((3, 2)), np.ones(2), np.ones(3))
+    # Each argument's batch axes are shown as they are (values (..., T, D); push, pop (..., T)).
+    with pytest.raises(
+        ValueError,
+        match=r"^batch axes do not broadcast: values \(2,\), push \(3,\), pop \(4,\)$",
+    ):
+        run_stack(np.ones((2, 3, 1)), np.ones((3, 3)), np.ones((4, 3)))
     with pytest.raises(ValueError, match="width must be at least 1"):
         empty_memory(0)
     with pytest.raises(TypeError, match="dtype must be float32 or float64"):

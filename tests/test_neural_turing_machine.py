@@ -1,5 +1,6 @@
 """Properties of NTM addressing, read and write, §8.5.2 (Graves, Wayne & Danihelka 2014)."""
 
+import warnings
 from dataclasses import replace
 from functools import cache
 from typing import Any
@@ -437,6 +438,41 @@ def test_write_heads_is_not_sequential_write() -> None:
     assert_close(sequential, np.array([[2.0]]))
 
 
+def test_spec_write_heads_is_the_papers_order_and_matches_impl() -> None:
+    """§8.5.2 with H heads: spec.write_heads is M ∘ Π_h (1 − w_h e_h) + Σ_h w_h a_h entry by
+    entry, one head reduces to spec.write, and impl.write_heads agrees on exact inputs."""
+    n, d, heads = 3, 2, 2
+    memory = spec.real_matrix("M", n, d)
+    w = [spec.nonnegative_symbols(f"w{h}", n) for h in range(heads)]
+    e = [spec.nonnegative_symbols(f"e{h}", d) for h in range(heads)]
+    a = [[sympy.Symbol(f"a{h}_{k}", real=True) for k in range(d)] for h in range(heads)]
+    one = spec.write_heads(memory, w[:1], e[:1], a[:1])
+    assert sympy.expand(one - spec.write(memory, w[0], e[0], a[0])) == sympy.zeros(n, d)
+    two = spec.write_heads(memory, w, e, a)
+    entry = memory[1, 0] * (1 - w[0][1] * e[0][0]) * (1 - w[1][1] * e[1][0])
+    assert sympy.expand(two[1, 0] - entry - w[0][1] * a[0][0] - w[1][1] * a[1][0]) == 0
+    # Dyadic values: every product and sum below is exact in float64.
+    M = np.array([[0.5, -1.0], [2.0, 0.25], [-0.75, 1.5]])
+    W = np.array([[0.5, 0.25, 0.25], [0.0, 0.5, 0.5]])
+    E = np.array([[1.0, 0.5], [0.25, 0.0]])
+    A = np.array([[1.0, -2.0], [0.5, 0.125]])
+    values: dict[Any, Any] = {
+        memory[i, k]: sympy.Rational(M[i, k]) for i in range(n) for k in range(d)
+    }
+    for h in range(heads):
+        values |= {w[h][i]: sympy.Rational(W[h, i]) for i in range(n)}
+        values |= {e[h][k]: sympy.Rational(E[h, k]) for k in range(d)}
+        values |= {a[h][k]: sympy.Rational(A[h, k]) for k in range(d)}
+    expected = np.array(two.xreplace(values).tolist(), dtype=np.float64)
+    np.testing.assert_array_equal(ntm.write_heads(M, W, E, A), expected)
+
+
+def test_spec_read_is_linear_in_memory() -> None:
+    """§8.5.2, eq. 2: spec.read_linearity_residual is the zero 1×D row for several (N, D)."""
+    for size, width in ((1, 1), (2, 3), (4, 2)):
+        assert spec.read_linearity_residual(size, width) == sympy.zeros(1, width)
+
+
 @given(hst.ntm_head_inputs(), st.data())
 def test_write_and_read_never_modify_arguments(h: hst.NTMHeadInputs, data: Any) -> None:
     """§8.5.2: read and write return new arrays; the memory argument stays as it was."""
@@ -569,6 +605,20 @@ def test_bad_head_parameters_rejected() -> None:
         ntm.content_addressing(np.ones((2, 3)), np.ones((3, 4, 3)), 1.0)
     with pytest.raises(ValueError, match="sharpened"):
         ntm.sharpen(np.zeros(3), 2.0)
+    # Every row needs a positive entry, not just the batch as a whole (a zero row is 0/0).
+    with pytest.raises(ValueError, match="positive entry in every row"):
+        ntm.sharpen(np.array([[0.5, 0.5, 0.0], [0.0, 0.0, 0.0]]), 2.0)
+    # The erase vector's width is checked under its own name in write_heads too.
+    with pytest.raises(ValueError, match=r"^erase has 2 features, memory has width D = 3$"):
+        ntm.write_heads(memory, prev[None, :], np.ones((1, 2)), np.ones((1, 3)))
+    with pytest.raises(ValueError, match=r"batch axes .*do not broadcast: .*weights \(3, 1, 3\)"):
+        ntm.write_heads(
+            np.ones((2, 3, 3)), np.full((3, 1, 3), 1 / 3), np.ones((1, 3)), np.ones((1, 3))
+        )
+    # A memory with D = 0 is refused whatever its batch axes; a batch axis of size 0 is fine.
+    with pytest.raises(ValueError, match="memory must have N ≥ 1 slots of width D ≥ 1"):
+        ntm.read(np.zeros((2, 3, 0)), np.full((2, 3), 1 / 3))
+    assert ntm.read(np.zeros((1, 0, 3, 2)), np.full(3, 1 / 3)).shape == (1, 0, 2)
 
 
 # --- controller -----------------------------------------------------------------------------
@@ -635,6 +685,39 @@ def _step_inputs(dtype: Any = np.float64) -> tuple[Any, ...]:
         )
 
     return memory, previous, previous.copy(), head(1), head(2)
+
+
+def test_ntm_step_batch_axes_are_checked_for_every_argument() -> None:
+    """The read head's batch axes are checked with the others and named when they clash."""
+    memory, previous, _, read_head, write_head = _step_inputs()
+    stacked = ntm.HeadParameters(
+        key=np.stack([read_head.key] * 3),
+        key_strength=np.full(3, 3.0),
+        gate=np.full(3, 0.5),
+        shift=np.stack([read_head.shift] * 3),
+        sharpening=np.full(3, 2.0),
+        erase=np.stack([read_head.erase] * 3),
+        add=np.stack([read_head.add] * 3),
+    )
+    two = np.stack([memory, memory])
+    with pytest.raises(ValueError, match=r"^batch axes do not broadcast: .*read_head \(3,\)"):
+        ntm.ntm_step(two, previous, previous, stacked, write_head)
+    batched = ntm.ntm_step(memory, previous, previous, stacked, write_head)
+    single = ntm.ntm_step(memory, previous, previous, read_head, write_head)
+    assert batched.read_vector.shape == (3, 4)
+    assert_close(batched.read_vector[2], single.read_vector)
+
+
+def test_controller_bias_is_added() -> None:
+    """z = W x + b: with W = 0 the head parameters are the activations of b alone."""
+    d = 2
+    rows = 3 * d + 3 + 3
+    b = np.linspace(-1.0, 1.0, rows)
+    controller = ntm.FeedForwardController(W=np.zeros((rows, 1)), b=b, memory_width=d)
+    head = controller.heads(np.ones(1))
+    assert_close(head.key, np.tanh(b[:d]))
+    assert_close(head.gate, np.asarray(1 / (1 + np.exp(-b[d + 1]))))
+    assert_close(head.add, np.tanh(b[-d:]))
 
 
 def test_ntm_step_validates_the_memory_once(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -742,5 +825,15 @@ def test_ntm_zero_size_and_overflow_are_named() -> None:
         ntm.write(np.full((2, 2), top), np.array([1.0, 0.0]), np.zeros(2), np.full(2, top))
     with pytest.raises(ValueError, match="memory and weights is too large"):
         ntm.read(np.full((2, 2), top), np.array([2.0, 2.0]))
+    # The single-head write names the safe range too.
+    with pytest.raises(ValueError, match=r"; keep max \|memory\| \+ H · max \|add\| below"):
+        ntm.write(np.full((2, 2), top), np.array([1.0, 0.0]), np.zeros(2), np.full(2, top))
+    # Eight heads adding ±max: the pairwise sum over the heads meets ∞ − ∞ (NaN); still the
+    # named error, with no RuntimeWarning first (warnings are errors here).
+    add = np.array([top, top, -top, -top, 0.0, 0.0, 0.0, 0.0])[:, None]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="memory and add is too large"):
+            ntm.write_heads(np.zeros((1, 1)), np.ones((8, 1)), np.zeros((8, 1)), add)
     empty = ntm.content_addressing(np.ones((0, 3)), np.ones((0, 2, 3)), 1.0)
     assert empty.shape == (0, 2)

@@ -193,6 +193,11 @@ def test_set_memory_bad_input_is_rejected() -> None:
         set_memory_write(memory, np.ones(2), np.ones(2))
     with pytest.raises(TypeError, match="share one float dtype"):
         set_memory_write(memory, np.ones(2, dtype=np.float32), np.ones(3, dtype=np.float32))
+    # A float32 query against a float64 memory is refused (never silently promoted), by name.
+    query32 = np.ones((1, 2), dtype=np.float32)
+    for reading in (set_memory_read, set_memory_weights, set_memory_contains):
+        with pytest.raises(TypeError, match=r"query float32, memory\.keys float64$"):
+            reading(memory, query32)
     with pytest.raises(TypeError, match="memory must be a SetMemory"):
         set_memory_read("memory", np.ones((1, 2)))  # type: ignore[arg-type]  # deliberate misuse
     with pytest.raises(ValueError, match="capacity must be at least 1"):
