@@ -50,6 +50,17 @@ EQUIVALENT: dict[str, str] = {
     # ------------------------------------------------- kit: memory and recurrent
     # (impl.testing: memory, recurrent)
     #
+    "impl.testing.memory.x__addressing_cases__mutmut_176": (
+        "equivalent: the drawn integer only seeds np.random.default_rng, which takes any"
+        " non-negative int; every seed gives an independent PCG64 stream, so an unbounded seed"
+        " range draws the cases from the same distribution, and no check, report or test"
+        " depends on which seed labels a case (the report prints the case, not the seed)"
+    ),
+    "impl.testing.memory.x__addressing_cases__mutmut_177": (
+        "equivalent: leaving out seed 0 of 2^32 seeds of np.random.default_rng leaves the"
+        " distribution of drawn cases unchanged (each seed is an independent PCG64 stream);"
+        " no check, report or test depends on which seed labels a case"
+    ),
     # ------------------------------------------ end of kit: memory and recurrent
     #
     #
