@@ -120,6 +120,28 @@ EQUIVALENT: dict[str, str] = {
     # ------------------------------------------------- kit: memory and recurrent
     # (impl.testing: memory, recurrent)
     #
+    "impl.testing.memory.x__addressing_cases__mutmut_176": (
+        "equivalent: the drawn integer only seeds np.random.default_rng, which takes any"
+        " non-negative int; every seed gives an independent PCG64 stream, so an unbounded seed"
+        " range draws the cases from the same distribution, and no check, report or test"
+        " depends on which seed labels a case (the report prints the case, not the seed)"
+    ),
+    "impl.testing.memory.x__addressing_cases__mutmut_177": (
+        "equivalent: leaving out seed 0 of 2^32 seeds of np.random.default_rng leaves the"
+        " distribution of drawn cases unchanged (each seed is an independent PCG64 stream);"
+        " no check, report or test depends on which seed labels a case"
+    ),
+    "impl.testing.recurrent.x_lstm_reference__mutmut_37": (
+        "equivalent: padding h with zeros also when p = 0 concatenates an empty (B, 0) float64"
+        " block (h is then (B, m): m - h.shape[1] = 0), which returns a float64 copy of h with"
+        " the same values; lstm_cell reads it and never writes it"
+    ),
+    "impl.testing.recurrent.x_recurrent_margins__mutmut_95": (
+        "equivalent: the drawn integer only seeds the case's np.random.default_rng; seeds"
+        " below 2^33 instead of 2^32 label independent PCG64 streams alike, so the cases (and"
+        " the margins) have the same distribution and the same seed still gives the same run"
+        " (the function's contract); no figure or test depends on which seeds are drawn"
+    ),
     # ------------------------------------------ end of kit: memory and recurrent
     #
     #

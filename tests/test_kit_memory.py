@@ -6,14 +6,20 @@ written here (independently of ``impl``) pass in float64, float32 and
 bfloat16; each planted bug is rejected by the check that names it.
 """
 
+import inspect
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import strategies as st
 
+from impl import modern_hopfield
 from impl.testing import memory as kit
-from impl.testing.report import CheckResult, Outcome
+from impl.testing.bounds import Arithmetic
+from impl.testing.registry import kinds
+from impl.testing.report import CheckResult, Failure, Outcome
+from impl.testing.tolerances import Precision
 
 EXAMPLES = 15
 """Hypothesis examples per check: each planted bug shows on the first few draws."""
@@ -35,8 +41,12 @@ def _one_torch_thread() -> Iterator[None]:
     torch.set_num_threads(before)
 
 
+def _failures(results: list[CheckResult]) -> dict[str, Failure]:
+    return {r.check: r.failure for r in results if r.outcome is Outcome.FAIL and r.failure}
+
+
 def _failed(results: list[CheckResult]) -> dict[str, str]:
-    return {r.check: r.failure.law for r in results if r.outcome is Outcome.FAIL and r.failure}
+    return {check: failure.law for check, failure in _failures(results).items()}
 
 
 def _compute(x: Any) -> Any:
@@ -110,10 +120,17 @@ def modern_energy(*, drop_constant: bool = False) -> Callable[..., Any]:
 
 def ntm_address(*, renormalise: bool = True, shift_sign: int = 1) -> Callable[..., Any]:
     def address(
-        key: Any, memory: Any, previous: Any, beta: Any, gate: Any, shift: Any, gamma: Any
+        key: Any,
+        memory: Any,
+        previous_weights: Any,
+        key_strength: Any,
+        gate: Any,
+        shift: Any,
+        sharpening: Any,
     ) -> Any:
-        k, M, w_prev = _compute(key), _compute(memory), _compute(previous)
-        b, g, s, y = _compute(beta), _compute(gate), _compute(shift), _compute(gamma)
+        k, M, w_prev = _compute(key), _compute(memory), _compute(previous_weights)
+        b, g = _compute(key_strength), _compute(gate)
+        s, y = _compute(shift), _compute(sharpening)
         norms = np.linalg.norm(M, axis=-1) * np.linalg.norm(k, axis=-1)[:, None]
         cos = np.einsum("bnd,bd->bn", M, k) / np.where(norms > 0, norms, 1)
         z = b[:, None] * cos
@@ -168,8 +185,9 @@ def test_correct_implementations_pass(
     if precision == "bfloat16":
         pytest.importorskip("ml_dtypes")
     results = check(candidate, precision, max_examples=EXAMPLES, seed=3)
-    assert results
     assert not _failed(results), "\n".join(r.report() for r in results)
+    # Every registered check ran under its own id (the CLI selects and reports by these).
+    assert tuple(r.check for r in results) == kinds()[kind].checks
 
 
 # --------------------------------------------------------------------------- the zoo
@@ -251,9 +269,12 @@ def test_zoo_is_rejected(
     check_id: str,
     law: str,
 ) -> None:
-    """Each planted bug fails the named check, and the report names the broken law."""
-    failed = _failed(check(candidate, "float64", max_examples=EXAMPLES, seed=3))
+    """Each planted bug fails the named check; the report names the broken law and shows the
+    inputs under the names of the candidate's arguments (the kind's calling convention)."""
+    failures = _failures(check(candidate, "float64", max_examples=EXAMPLES, seed=3))
+    failed = {name: failure.law for name, failure in failures.items()}
     assert failed.get(check_id) == law, f"{bug}: {failed}"
+    assert list(failures[check_id].inputs) == list(inspect.signature(candidate).parameters)
 
 
 def test_synchronous_update_breaks_the_energy_law() -> None:
@@ -284,8 +305,6 @@ def test_float32_modern_hopfield_in_bfloat16_is_rejected() -> None:
 
 def test_kinds_are_registered() -> None:
     """The CLI finds every memory kind (``--kind NAME``)."""
-    from impl.testing.registry import kinds
-
     assert set(kit.MEMORY_KINDS) <= set(kinds())
 
 
@@ -350,3 +369,117 @@ def test_wrong_shape_is_a_named_failure(
     results = check(candidate, max_examples=3)
     assert results
     assert all(r.outcome is Outcome.FAIL for r in results), [r.check for r in results]
+
+
+def test_numpy_sign_failure_says_which_entries_are_not_pm1() -> None:
+    """The ±1 law's message shows the offending entries and the likely cause, sign(0) = 0."""
+    failures = _failures(
+        kit.check_hopfield_update(
+            hopfield_update(numpy_sign=True),
+            max_examples=EXAMPLES,
+            seed=3,
+            checks=("hopfield_update.tie_rule",),
+        )
+    )
+    message = failures["hopfield_update.tie_rule"].message
+    assert "[0.]" in message
+    assert "sign(0) = 0" in message
+
+
+def test_energy_squeezing_a_single_state_is_rejected() -> None:
+    """``np.squeeze`` on the energies returns a scalar for one state (B = 1): the suites draw
+    single-state batches, so every energy check fails on the output shape."""
+    inner = modern_energy()
+
+    def squeezed(states: Any, patterns: Any, beta: float) -> Any:
+        return np.squeeze(inner(states, patterns, beta))
+
+    failed = _failed(kit.check_modern_hopfield_energy(squeezed, max_examples=EXAMPLES, seed=3))
+    assert failed == dict.fromkeys(kinds()["modern_hopfield_energy"].checks, "output shape")
+
+
+@pytest.mark.parametrize("precision", ["float64", "float32", "bfloat16"])
+def test_energy_bound_of_a_row_depends_on_that_row_only(precision: Precision) -> None:
+    """The energy of state b involves only X_b (M² = max_n ‖x_bn‖²), so its bound does too."""
+    rng = np.random.default_rng(8)
+    scales = np.array([0.1, 1.0, 30.0])[:, None, None]
+    patterns = rng.normal(size=(3, 5, 4)) * scales
+    states = rng.normal(size=(3, 4))
+    whole = kit.modern_hopfield_energy_bound(states, patterns, 0.7, precision)
+    for b in range(3):
+        alone = kit.modern_hopfield_energy_bound(
+            states[b : b + 1],
+            patterns[b : b + 1],
+            0.7,
+            precision,
+        )
+        # rel: the same float64 formula on the same numbers, up to BLAS summation order.
+        assert alone[0] == pytest.approx(whole[b], rel=1e-12)
+
+
+@pytest.mark.parametrize("precision", ["float64", "float32"])
+def test_energy_bound_with_one_pattern_has_no_summation_term(precision: Precision) -> None:
+    """N = 1: lse(β, z) = z exactly and log N = 0, so the bound is z's dot error, the exp/log
+    rounding of log(1 · e⁰) (η = u_exp), the ½ξᵀξ and ½M² sums and the final additions —
+    γ_{N−1} = γ_0 = 0: nothing is summed."""
+    arith = Arithmetic.of(precision)
+    u, ue, beta = arith.u, arith.u_elementary, 0.5
+    patterns = np.array([[[3.0, 4.0]]])  # |x| = 5, M² = 25
+    states = np.array([[1.0, 2.0]])  # z = 11, ½ξᵀξ = 5/2
+    lse_error = arith.gamma(2) * 11 + (abs(np.log1p(-ue)) + ue * ue) / beta + 2 * u * 11
+    terms = 11 + 2.5 + 0.0 + 12.5
+    expected = (
+        lse_error
+        + arith.gamma(2) * 2.5
+        + arith.gamma(5) * 12.5
+        + arith.gamma(3) * terms
+        + arith.underflow
+    )
+    got = kit.modern_hopfield_energy_bound(states, patterns, beta, precision)
+    # rel: the same terms summed in another order in float64 (a few ulps of the bound).
+    assert got[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_energy_decrease_slack_uses_each_rows_own_patterns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``decreases`` allows E(q(ξ')) − E(ξ) ≤ L_b ‖ξ' − q(ξ')‖ for row b (q: the rounding to the
+    precision), with L_b = ‖ξ'_b‖ + max_n ‖x_bn‖ the Lipschitz constant of row b's energy. An
+    energy that rises by 3 × that in row 0 is rejected, although row 1's patterns are 100 times
+    larger (a slack taken over the whole batch would hide the rise). Safety 0 leaves the
+    Lipschitz term alone in the slack; the case is pinned so that the rows differ so."""
+    patterns = np.array([[[1.0, 0.0], [0.0, 1.0]], [[100.0, 0.0], [0.0, 100.0]]])
+    states = np.array([[0.5, -0.25], [1.0, 0.0]])
+    beta = 0.5
+    case = kit.ModernCase(states, patterns, beta)
+    monkeypatch.setattr(kit, "_modern_cases", lambda precision: st.just(case))
+    updated = modern_hopfield.modern_hopfield_update(states, patterns, beta=beta)
+    rounding = np.linalg.norm(updated - updated.astype(np.float32), axis=-1)
+    assert rounding[0] > 0
+    lipschitz_0 = np.linalg.norm(updated[0]) + 1.0
+    before = modern_hopfield.modern_hopfield_energy(states, patterns, beta=beta)
+
+    def rising(xi: Any, x: Any, b: float) -> Any:
+        energy = modern_hopfield.modern_hopfield_energy(
+            xi.astype(np.float64), x.astype(np.float64), beta=b
+        )
+        if np.array_equal(xi, states):
+            return energy
+        energy[0] = before[0] + 3 * lipschitz_0 * rounding[0]
+        return energy
+
+    def run(candidate: Callable[..., Any]) -> dict[str, str]:
+        return _failed(
+            kit.check_modern_hopfield_energy(
+                candidate,
+                "float32",
+                max_examples=1,
+                safety=0.0,
+                checks=("modern_hopfield_energy.decreases",),
+            )
+        )
+
+    assert run(modern_energy()) == {}  # the true energy passes the pinned case
+    assert run(rising) == {
+        "modern_hopfield_energy.decreases": "energy never increases under the update"
+    }

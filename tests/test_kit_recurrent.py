@@ -14,11 +14,13 @@ from typing import Any
 import numpy as np
 import pytest
 import sympy
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from impl.testing import recurrent as kit
 from impl.testing.registry import ExpectedDifference, RunConfig
 from impl.testing.report import CheckResult, Outcome
-from impl.testing.tolerances import Precision
+from impl.testing.tolerances import Precision, unit_roundoff
 from spec import rounding_error_recurrent as rules
 
 EXAMPLES = 8
@@ -488,3 +490,234 @@ def test_wrong_shape_is_a_named_failure_in_every_check() -> None:
     assert results
     assert all(r.failure is not None for r in results)
     assert {r.failure.law for r in results if r.failure} == {"output shape"}
+
+
+# --------------------------------------------------------------------------- modules with sizes
+
+
+class _Module:
+    """A NumPy candidate dressed as an adapter of a module: its own sizes and parameter count."""
+
+    def __init__(
+        self,
+        inner: Callable[..., Any],
+        *,
+        shape: kit.RecurrentShape | None = None,
+        count: Callable[..., int] | None = None,
+    ) -> None:
+        self.inner = inner
+        self.recurrent_shape = shape
+        self.parameter_count = count
+
+    def __call__(self, *args: Any) -> Any:
+        return self.inner(*args)
+
+
+def _lstm_count(input_size: int, hidden_size: int, proj_size: int, bias: bool) -> int:
+    """nn.LSTM's parameters: W (4m, n), U (4m, r), two biases (4m,), W_hr (p, m); r = p or m."""
+    state = proj_size or hidden_size
+    biases = 2 * 4 * hidden_size if bias else 0
+    return 4 * hidden_size * (input_size + state) + biases + proj_size * hidden_size
+
+
+def _gru_count(input_size: int, hidden_size: int, proj_size: int, bias: bool) -> int:
+    """nn.GRU's parameters: W (3m, n), U (3m, m), two biases (3m,); GRUs have no projection."""
+    del proj_size
+    return 3 * hidden_size * (input_size + hidden_size) + (2 * 3 * hidden_size if bias else 0)
+
+
+COUNTED = [
+    ("lstm_cell", numpy_lstm_cell, _lstm_count),
+    ("lstm", numpy_lstm, _lstm_count),
+    ("gru_cell", numpy_gru_cell, _gru_count),
+    ("gru", numpy_gru, _gru_count),
+]
+
+
+@pytest.mark.parametrize(("kind", "make", "count"), COUNTED, ids=[c[0] for c in COUNTED])
+def test_parameter_count_is_checked_for_adapters_that_count(
+    kind: kit.RecurrentKind, make: Callable[..., Any], count: Callable[..., int]
+) -> None:
+    """An adapter with ``parameter_count`` gets the ``KIND.parameter_count`` row; a right count
+    (written here from the shapes of PyTorch's state dict) passes it."""
+    results = kind_check(kind)(_Module(make(), count=count), max_examples=EXAMPLES, seed=1)
+    assert not _failed(results), "\n".join(r.report() for r in results)
+    assert results[-1].check == f"{kind}.parameter_count"
+    assert results[-1].outcome is Outcome.PASS
+
+
+def test_parameter_count_without_the_projection_is_rejected_naming_the_sizes() -> None:
+    """A count that forgets proj_size (U as (4m, m), no W_hr) fails on the first projected
+    configuration; the report names the module's sizes as its keyword arguments."""
+
+    def forgets_projection(input_size: int, hidden_size: int, proj_size: int, bias: bool) -> int:
+        return _lstm_count(input_size, hidden_size, 0, bias)
+
+    module = _Module(numpy_lstm(), count=forgets_projection)
+    results = kit.check_lstm(module, checks=("lstm.parameter_count",))
+    assert [r.check for r in results] == ["lstm.parameter_count"]
+    failure = results[0].failure
+    assert failure is not None
+    assert failure.law == "parameter count"
+    assert failure.inputs == {"input_size": 3, "hidden_size": 5, "proj_size": 2, "bias": True}
+    assert failure.message == "200 parameters, the closed form gives 150"
+
+
+def test_module_with_its_own_sizes_runs_only_the_checks_that_apply() -> None:
+    """Fixed sizes without a projection and with biases: no proj_size and no no_bias rows (they
+    would rerun ``agrees`` under a misleading name); the rest pass."""
+    module = _Module(numpy_lstm(), shape=kit.RecurrentShape(3, 5, 0, bias=True))
+    results = _run("lstm", module)
+    assert not _failed(results), "\n".join(r.report() for r in results)
+    assert [r.check for r in results] == [
+        "lstm.agrees",
+        "lstm.batch_consistency",
+        "lstm.ranges",
+        "lstm.final_state",
+    ]
+
+
+def test_module_with_a_projection_passes_every_check_including_the_projected_range() -> None:
+    """nn.LSTM(3, 5, proj_size=2, bias=False) in NumPy: the fixed sizes reach the projected
+    range law |h_j| ≤ Σ_k |W_hr[j, k]|, and a correct projected LSTM passes it."""
+    module = _Module(numpy_lstm(), shape=kit.RecurrentShape(3, 5, 2, bias=False))
+    results = _run("lstm", module)
+    assert not _failed(results), "\n".join(r.report() for r in results)
+    assert [r.check for r in results] == [
+        "lstm.agrees",
+        "lstm.no_bias",
+        "lstm.proj_size",
+        "lstm.batch_consistency",
+        "lstm.ranges",
+        "lstm.final_state",
+    ]
+
+
+def test_projected_state_out_of_range_breaks_the_projected_range_law() -> None:
+    """A projected h a hundred times too large (a units slip) breaks |h_j| ≤ Σ_k |W_hr[j, k]|."""
+    inner = numpy_lstm()
+
+    def scaled(x: Any, hx: Any, params: dict[str, Any]) -> Any:
+        out, (h, c) = inner(x, hx, params)
+        return 100 * out, (100 * h, c)
+
+    module = _Module(scaled, shape=kit.RecurrentShape(3, 5, 2, bias=False))
+    failed = _failed(_run("lstm", module))
+    assert failed.get("lstm.ranges") == "|h_j| ≤ Σ_k |W_hr[j, k]| (h = W_hr (o ⊙ tanh(c)))"
+
+
+# --------------------------------------------------------------------------- the step bounds
+
+
+@given(
+    z=st.floats(-6.0, 6.0),
+    ez=st.floats(0.0, 2.0),
+    ez64=st.floats(0.0, 2.0),
+    kind=st.sampled_from(["sigmoid", "tanh"]),
+)
+@example(z=2.0, ez=0.5, ez64=0.5, kind="sigmoid")
+def test_activation_bound_covers_both_intervals(
+    z: float, ez: float, ez64: float, kind: str
+) -> None:
+    """σ/tanh's bound (rounding off, u = 0) is L·e_z with L the largest slope on z ± (e_z +
+    e_z64): the true pre-activation lies within e_z64 of our float64 z, the candidate's within
+    e_z of the true one, so |f(ẑ) − f(z_true)| ≤ L e_z at every extreme placement."""
+    f = (lambda t: 0.5 * (1.0 + np.tanh(0.5 * t))) if kind == "sigmoid" else np.tanh
+    _, error = kit._activation(
+        np.array([z]),
+        np.array([ez]),
+        np.array([ez64]),
+        0.0,
+        0.0,
+        kind,  # type: ignore[arg-type]
+    )
+    for z_true in (z - ez64, z + ez64):
+        for z_hat in (z_true - ez, z_true + ez):
+            # + 1e-15: our own float64 evaluation of f at two points (|f| ≤ 1, a few ulps).
+            assert abs(f(z_hat) - f(z_true)) <= error[0] + 1e-15
+
+
+@pytest.mark.parametrize(
+    ("kind", "proj_size"), [("lstm_cell", 0), ("lstm", 2), ("gru_cell", 0), ("gru", 0)]
+)
+def test_step_bounds_follow_the_reference_trajectory(
+    kind: kit.RecurrentKind, proj_size: int
+) -> None:
+    """The bound is evaluated along the cell's own trajectory: the values (h, c) that
+    ``lstm_step_bound``/``gru_step_bound`` carry from step to step are the reference's."""
+    suffix = "" if kind.endswith("cell") else "_l0"
+    u, ulps = unit_roundoff("float32"), kit._function_ulps("float32")
+    for seed in range(3):
+        shape = kit.RecurrentShape(4, 5, proj_size, batch=2, steps=4, bias=seed != 1)
+        case = kit._draw_case(kind, shape, seed, "float32")
+        xs = case.x[None] if kind.endswith("cell") else case.x
+        h, c = case.h, case.c
+        ref_c = None
+        if kind.startswith("lstm"):
+            ref_out, _, ref_c = kit.lstm_reference(case)
+        else:
+            ref_out, _ = kit.gru_reference(case)
+        for t in range(xs.shape[0]):
+            eh = np.zeros_like(h)
+            if c is not None:
+                step = kit.lstm_step_bound(
+                    xs[t], h, c, eh, np.zeros_like(c), case.params, suffix, u, ulps
+                )
+            else:
+                step = kit.gru_step_bound(xs[t], h, eh, case.params, suffix, u, ulps)
+            h, c = step.h, step.c
+            # atol: the same float64 formulas in another order: γ_K Σ|terms| with K ≤ n + m + 2
+            # and terms of a few units is ~1e-14.
+            np.testing.assert_allclose(h, ref_out[t], rtol=0, atol=1e-12)
+        if c is not None:
+            assert ref_c is not None
+            np.testing.assert_allclose(c, ref_c, rtol=0, atol=1e-12)
+
+
+def test_lstm_step_bound_at_zero_weights_is_exact_and_finite() -> None:
+    """All-zero parameters: every gate pre-activation is exactly 0, so i = f = o = ½ and g = 0,
+    c' = c/2 and h' = tanh(c/2)/2 exactly; the bound on c' is f c's roundings alone (σ(0)
+    within γ_c relative, one product, one sum), finite although g = 0."""
+    m, n = 3, 2
+    params = {
+        "weight_ih": np.zeros((4 * m, n)),
+        "weight_hh": np.zeros((4 * m, m)),
+        "bias_ih": np.zeros(4 * m),
+        "bias_hh": np.zeros(4 * m),
+    }
+    rng = np.random.default_rng(4)
+    x, h, c = rng.normal(size=(2, n)), rng.uniform(-1, 1, (2, m)), rng.normal(size=(2, m))
+    u, ulps = unit_roundoff("float32"), kit._function_ulps("float32")
+    step = kit.lstm_step_bound(x, h, c, np.zeros_like(h), np.zeros_like(c), params, "", u, ulps)
+    assert step.c is not None
+    assert step.error_c is not None
+    np.testing.assert_array_equal(step.c, c / 2)
+    np.testing.assert_array_equal(step.h, np.tanh(c / 2) / 2)
+    assert np.all(step.error_c <= (rules.gamma(ulps, u) + 2 * u) * np.abs(c))
+
+
+# --------------------------------------------------------------------------- margins
+
+
+def test_margins_draw_the_documented_sizes_and_report_the_worst_entry() -> None:
+    """``recurrent_margins`` draws n ∈ [1, 16], m ∈ [1, 32], batch ∈ [1, 4] (its docstring),
+    and its worst entry is consistent: error_at_worst / bound_at_worst = worst_ratio."""
+    inner = numpy_gru_cell(np.float32)
+    seen: list[tuple[int, int, int]] = []
+
+    def recording(x: Any, h: Any, params: dict[str, Any]) -> Any:
+        seen.append((x.shape[0], x.shape[1], h.shape[1]))
+        return inner(x, h, params)
+
+    margin = kit.recurrent_margins(recording, "gru_cell", "float32", cases=40, seed=0)
+    batches, inputs, hidden = (sorted({s[k] for s in seen}) for k in range(3))
+    assert batches == [1, 2, 3, 4]
+    assert inputs[0] >= 1
+    assert inputs[-1] <= 16
+    assert hidden[0] >= 1
+    assert hidden[-1] <= 32
+    assert margin.cases == 40
+    assert 0 < margin.worst_ratio <= 1
+    assert margin.error_at_worst > 0
+    assert margin.error_at_worst / margin.bound_at_worst == pytest.approx(margin.worst_ratio)
+    assert margin.largest_error >= margin.error_at_worst
