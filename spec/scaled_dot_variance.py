@@ -109,7 +109,7 @@ def resolve_index_ranges(
             decided = sympy.simplify(reduced)
             if decided == sympy.true:
                 return value
-            if decided != sympy.false:
+            if decided != sympy.S(False):
                 return piecewise
         return piecewise
 

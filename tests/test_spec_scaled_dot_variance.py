@@ -78,7 +78,7 @@ def test_fourth_moment_table_at_every_index_pattern() -> None:
     each of the three pairings into two distinct pairs, 0 when some index occurs once."""
     _, m2, _, m4 = spec.moment_symbols
     one, two, three = sympy.Integer(1), sympy.Integer(2), sympy.Integer(3)
-    cases = {
+    cases: dict[tuple[sympy.Integer, ...], sympy.Expr | int] = {
         (one, one, one, one): m4,
         (one, one, two, two): m2**2,
         (one, two, one, two): m2**2,
@@ -88,8 +88,9 @@ def test_fourth_moment_table_at_every_index_pattern() -> None:
         (one, two, three, three): 0,
         (one, two, three, one): 0,
     }
-    for indices, expected in cases.items():
-        assert sympy.expand(spec.fourth_moment_table(*indices, m2, m4) - expected) == 0, indices
+    for (a, b, c, e), expected in cases.items():
+        value = spec.fourth_moment_table(a, b, c, e, m2, m4)
+        assert sympy.expand(value - expected) == 0, (a, b, c, e)
 
 
 def test_table_route_gives_the_same_fourth_moment() -> None:
