@@ -87,7 +87,9 @@ def resolve_index_ranges(
     Each index in ``ranges`` (index, low, high) is itself summed over low..high,
     so its range conditions hold. A relational atom mentioning exactly one such
     index is decided by writing index = low + p and high = low + p + m with
-    p, m ≥ 0; the first Piecewise branch whose condition becomes True is kept.
+    p, m ≥ 0; the first Piecewise branch whose condition becomes True is kept,
+    provided every earlier branch's condition became False (an undecided earlier
+    branch might be the one taken, so then the Piecewise stays as it is).
     """
     p = sympy.Symbol("p_offset", integer=True, nonnegative=True)
     m = sympy.Symbol("m_offset", integer=True, nonnegative=True)
@@ -104,8 +106,11 @@ def resolve_index_ranges(
         for branch in piecewise.args:
             value, condition = branch.args
             reduced = condition.replace(lambda e: bool(getattr(e, "is_Relational", False)), decide)
-            if sympy.simplify(reduced) == sympy.true:
+            decided = sympy.simplify(reduced)
+            if decided == sympy.true:
                 return value
+            if decided != sympy.S(False):
+                return piecewise
         return piecewise
 
     resolved: sympy.Expr = expr.replace(lambda e: isinstance(e, sympy.Piecewise), pick)

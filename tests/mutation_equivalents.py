@@ -68,6 +68,25 @@ EQUIVALENT: dict[str, str] = {
     #  hierarchical_attention; spec: recurrent, recurrent_backward, rounding_error*,
     #  structured_attention, structured_memory, complexity, scaled_dot_variance)
     #
+    "impl.pointer_network.x__beam_search__mutmut_34": (
+        "equivalent: zip(beams, rows, strict=False): rows gets exactly one row per beam "
+        "(one append per iteration of `for prefix, _ in beams` just above), so the lengths "
+        "always agree and strict=True is a self-check that cannot fire"
+    ),
+    "spec.rounding_error_recurrent.x_rule_dominates__mutmut_16": (
+        "equivalent: zip(sign_choice, signs, strict=False): sign_choice comes from "
+        "itertools.product((1, -1), repeat=len(signs)), so it has len(signs) entries always"
+    ),
+    "spec.rounding_error_recurrent.x_sum_rule_holds__mutmut_14": (
+        "equivalent: error(a + e_a + b − e_b): rule_dominates substitutes e_b by c·e_b for "
+        "both c = ±1 (the box is symmetric), so −e_b only swaps two vertices it checks; the "
+        "function has no arguments and returns the same True"
+    ),
+    "spec.structured_attention.x_backward_induction__mutmut_120": (
+        "equivalent: labels (1, 1) instead of (0, 1) in the base: suffix_score(chain, N − 1, "
+        "N − 1).doit() is the empty suffix's score, the constant 0 (no free symbols), so "
+        ".subs(z[N − 1], label) gives 0 for either label and base = (1, 1) both ways"
+    ),
     # ------------------------------------------------- end of recurrent and structured
     #
     #

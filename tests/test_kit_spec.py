@@ -19,6 +19,8 @@ from spec.rounding_error import (
 def test_kit_spec_dot_product_has_at_most_n_roundings_per_term(n: int) -> None:
     """Each a_i b_i of a recursively summed dot product carries ≤ n factors (1 + δ): γ_n."""
     a, b, deltas, computed = recursive_dot(n)
+    # The standard model's data and δs are real numbers: each is the real symbol of its name.
+    assert all(x == sympy.Symbol(x.name, real=True) for x in (*a, *b, *deltas))
     counts = [rounding_factors(computed, a[i] * b[i], deltas) for i in range(n)]
     assert max(counts) == n
     assert (
@@ -33,6 +35,8 @@ def test_kit_spec_softmax_shift_cancels() -> None:
     """The shift by the maximum cancels from p̂_j / p_j (only Δ, ε, θ, δ and s remain)."""
     names, ratio = shifted_softmax_ratio(3, 1)
     assert sympy.Symbol("M", positive=True) not in ratio.free_symbols
+    # Scores and every error (Δ, ε, θ, δ) are real numbers: real symbols of their names.
+    assert all(x == sympy.Symbol(x.name, real=True) for xs in names.values() for x in xs)
     unperturbed = {x: 0 for key in ("Delta", "eps", "theta", "delta") for x in names[key]}
     assert sympy.simplify(ratio.subs(unperturbed) - 1) == 0
 

@@ -313,6 +313,12 @@ def test_parameters_reject_bad_shapes() -> None:
     other = cells.GateParameters.initialize(rng, input_size=4, hidden_size=2)
     with pytest.raises(ValueError, match="forget_gate has"):
         cells.LSTMParameters(gate, other, gate, gate)
+    # A wrong part is named with the type that was passed, e.g. a whole LSTM given as a gate.
+    lstm = cells.LSTMParameters(gate, gate, gate, gate)
+    with pytest.raises(
+        TypeError, match=r"^update_gate must be a GateParameters, got LSTMParameters$"
+    ):
+        cells.GRUParameters(gate, lstm, gate, np.zeros(2))  # type: ignore[arg-type]  # deliberately wrong
     with pytest.raises(TypeError, match="output_gate has dtype float32"):
         cells.LSTMParameters(
             gate,

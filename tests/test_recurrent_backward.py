@@ -262,6 +262,82 @@ def test_lstm_bptt_is_linear_in_the_upstream_gradient(seed: int, a: float) -> No
     )
 
 
+def _param_arrays(params: Any) -> list[np.ndarray]:
+    """Every parameter-gradient array of an LSTM or GRU container, in field order."""
+    arrays = []
+    for value in params.__dict__.values():
+        arrays.extend([value.W, value.U, value.b] if isinstance(value, GateParameters) else [value])
+    return arrays
+
+
+BATCH_SUM = 10 * EXACT_REPLAY
+"""A batch's parameter gradient vs the sum of its 6 examples' gradients: the same
+products summed in another order, magnitudes ≤ 10 (γ_n·10 with n ≤ 100 is ≈ 1e-12)."""
+
+
+def test_vjps_treat_batch_axes_as_independent_examples() -> None:
+    """Batch axes (..., ·) are examples: over a (2, 3) batch, the input and state
+    gradients of each example are those of that example alone (unbatched, m = 3 > 1
+    so a gradient counted m times shows), and the parameter gradients are their sum."""
+    rng = np.random.default_rng(21)
+    n, m, steps, batch = 2, 3, 3, (2, 3)
+    lstm = LSTMParameters.initialize(rng, input_size=n, hidden_size=m)
+    gru = GRUParameters.initialize(rng, input_size=n, hidden_size=m)
+    x, h, c, gh, gc = (rng.uniform(-1, 1, (*batch, w)) for w in (n, m, m, m, m))
+    xs, ghs = rng.uniform(-1, 1, (*batch, steps, n)), rng.uniform(-1, 1, (*batch, steps, m))
+
+    def runs(k: tuple[int, ...]) -> dict[str, Any]:
+        return {
+            "lstm_cell": lstm_cell_vjp(x[k], (h[k], c[k]), lstm, gh[k], gc[k]),
+            "gru_cell": gru_cell_vjp(x[k], h[k], gru, gh[k]),
+            "lstm_sequence": lstm_sequence_vjp(xs[k], lstm, ghs[k], (h[k], c[k]), (gh[k], gc[k])),
+            "gru_sequence": gru_sequence_vjp(xs[k], gru, ghs[k], h[k]),
+        }
+
+    whole = runs(())
+    examples = {k: runs(k) for k in np.ndindex(batch)}
+    for name, grads in whole.items():
+        for field, value in grads.__dict__.items():
+            if field == "params":
+                summed = [
+                    sum(parts)
+                    for parts in zip(
+                        *(_param_arrays(e[name].params) for e in examples.values()), strict=True
+                    )
+                ]
+                for got, want in zip(_param_arrays(value), summed, strict=True):
+                    np.testing.assert_allclose(got, want, atol=BATCH_SUM, err_msg=name)
+            else:
+                for k, e in examples.items():
+                    np.testing.assert_allclose(
+                        value[k], getattr(e[name], field), atol=EXACT_REPLAY, err_msg=name
+                    )
+
+
+def test_sequence_vjps_default_initial_state_is_zero() -> None:
+    """``initial=None`` means h_0 (and c_0) = 0, batched or not: the gradients equal
+    those computed with explicit zeros (the same operations, so bit for bit)."""
+    rng = np.random.default_rng(22)
+    lstm = LSTMParameters.initialize(rng, input_size=2, hidden_size=3)
+    gru = GRUParameters.initialize(rng, input_size=2, hidden_size=3)
+    for batch in ((), (2,), (2, 2)):
+        xs, ghs = rng.normal(size=(*batch, 4, 2)), rng.normal(size=(*batch, 4, 3))
+        zero = np.zeros((*batch, 3))
+        pairs = (
+            (gru_sequence_vjp(xs, gru, ghs), gru_sequence_vjp(xs, gru, ghs, zero)),
+            (lstm_sequence_vjp(xs, lstm, ghs), lstm_sequence_vjp(xs, lstm, ghs, (zero, zero))),
+        )
+        for default, explicit in pairs:
+            for field, value in default.__dict__.items():
+                if field == "params":
+                    got, want = _param_arrays(value), _param_arrays(explicit.params)
+                else:
+                    got, want = [value], [getattr(explicit, field)]
+                for a, b in zip(got, want, strict=True):
+                    assert a.shape == b.shape
+                    np.testing.assert_array_equal(a, b)
+
+
 def test_cell_vjps_name_bad_arguments() -> None:
     """A wrong upstream shape or a missing state is a named error."""
     rng = np.random.default_rng(0)
@@ -273,6 +349,9 @@ def test_cell_vjps_name_bad_arguments() -> None:
         lstm_cell_vjp(x, h, p, np.zeros(3))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="grad_hs"):
         lstm_sequence_vjp(np.zeros((3, 2)), p, np.zeros((2, 3)))
+    # A state of the wrong width names which part and the book's m it must have.
+    with pytest.raises(ValueError, match=r"^state\[1\] has 2 features, the cell expects m = 3$"):
+        lstm_cell_vjp(x, (h, np.zeros(2)), p, np.zeros(3))
 
 
 def _torch_layer(torch: Any, cls: Any, weights: Any, n: int, m: int, dtype: Any) -> Any:

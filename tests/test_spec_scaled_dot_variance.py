@@ -71,3 +71,44 @@ def test_kurtosis_matches_its_targets() -> None:
     m1, m2, _, m4 = spec.moment_symbols
     generic = derivation.generic_sum_fourth_moment.subs(m1, 0)
     assert sympy.expand(generic - spec.fourth_moment_target(m2, m4, spec.d_k)) == 0
+
+
+def test_fourth_moment_table_at_every_index_pattern() -> None:
+    """E[Y_a Y_b Y_c Y_e] for i.i.d. zero-mean Y: m₄ when all four indices agree, m₂² for
+    each of the three pairings into two distinct pairs, 0 when some index occurs once."""
+    _, m2, _, m4 = spec.moment_symbols
+    one, two, three = sympy.Integer(1), sympy.Integer(2), sympy.Integer(3)
+    cases: dict[tuple[sympy.Integer, ...], sympy.Expr | int] = {
+        (one, one, one, one): m4,
+        (one, one, two, two): m2**2,
+        (one, two, one, two): m2**2,
+        (one, two, two, one): m2**2,
+        (one, one, one, two): 0,
+        (two, one, one, one): 0,
+        (one, two, three, three): 0,
+        (one, two, three, one): 0,
+    }
+    for (a, b, c, e), expected in cases.items():
+        value = spec.fourth_moment_table(a, b, c, e, m2, m4)
+        assert sympy.expand(value - expected) == 0, (a, b, c, e)
+
+
+def test_table_route_gives_the_same_fourth_moment() -> None:
+    """E[S⁴] summed from the Kronecker-delta table equals the set-partition count and the
+    textbook d_k E[Y⁴] + 3 d_k (d_k − 1) E[Y²]² (with E[Y²] = 1, E[Y⁴] = 9 for Y = q_i k_i)."""
+    derivation = spec.kurtosis_derivation()
+    table = derivation.table_sum_fourth_moment
+    assert sympy.simplify(table - derivation.sum_fourth_moment) == 0
+    target = spec.fourth_moment_target(derivation.second_moment, derivation.fourth_moment, spec.d_k)
+    assert sympy.simplify(table - target) == 0
+
+
+def test_resolve_index_ranges_keeps_the_in_range_branch_only_for_summed_indices() -> None:
+    """Σ_{j=1}^{d} f(j) δ(i, j) is f(i) once i is known to run over 1..d; an index with
+    no stated range keeps its Piecewise (nothing is assumed about it)."""
+    i, j = sympy.symbols("i j", integer=True)
+    f = sympy.Function("f")
+    summed = sympy.Sum(f(j) * sympy.KroneckerDelta(i, j), (j, 1, spec.d_k)).doit()
+    assert summed.has(sympy.Piecewise)
+    assert spec.resolve_index_ranges(summed, [(i, sympy.S.One, spec.d_k)]) == f(i)
+    assert spec.resolve_index_ranges(summed, []) == summed

@@ -44,3 +44,37 @@ def test_discrete_bits_act_as_a_list(bits: list[tuple[int, int]], kind: str) -> 
     """With 0/1 pushes and pops, every read is the list's top (stack) or front (queue)."""
     values = [sympy.Integer(10 + t) for t in range(len(bits))]
     assert spec.continuous_reads(kind, bits, values) == spec.discrete_reads(kind, bits, values)
+
+
+def test_deque_step_reads_the_top_and_the_bottom_unit() -> None:
+    """A deque step pops u_top from the top, then u_bot from the bottom, pushes at both
+    ends and reads one unit from each end (exact rationals, symbolic values)."""
+    v0, v1, vt, vb = sympy.symbols("v0 v1 v_top v_bot")
+    half, zero = sympy.Rational(1, 2), sympy.Integer(0)
+    state = spec.SymbolicState((v0, v1), (half, half))
+    # No pops: rows (v_bot, v0, v1, v_top), each of strength 1/2; one unit from each end.
+    new, (top, bottom) = spec.deque_step(state, (vt, vb), (half, zero, half, zero))
+    assert new.values == (vb, v0, v1, vt)
+    assert new.strengths == (half, half, half, half)
+    assert sympy.expand(top - (vt + v1) / 2) == 0
+    assert sympy.expand(bottom - (vb + v0) / 2) == 0
+    # Pop 1/2 at each end: v1 and v0 are gone; each read sees both pushed rows.
+    new, (top, bottom) = spec.deque_step(state, (vt, vb), (half, half, half, half))
+    assert new.strengths == (half, zero, zero, half)
+    assert sympy.expand(top - (vt + vb) / 2) == 0
+    assert sympy.expand(bottom - (vb + vt) / 2) == 0
+    # Pop 1/4 from the bottom only: v0 keeps 1/4, so the bottom read is v_bot/2 + v0/4 + v1/4.
+    quarter = sympy.Rational(1, 4)
+    new, (top, bottom) = spec.deque_step(state, (vt, vb), (half, zero, half, quarter))
+    assert sympy.expand(bottom - (vb / 2 + v0 / 4 + v1 / 4)) == 0
+    assert sympy.expand(top - (vt + v1) / 2) == 0
+
+
+def test_total_strength_derivation_in_its_stated_notation() -> None:
+    """The closed form is max(0, C[1] − u) + d in the docstring's notation: C[i] the strength
+    at or above row i, u the pop, d the push (the proof prints it and callers substitute)."""
+    derivation = spec.total_strength_derivation()
+    C = sympy.IndexedBase("C")
+    u, d = sympy.Symbol("u", nonnegative=True), sympy.Symbol("d", nonnegative=True)
+    assert (derivation.cumulative, derivation.pop, derivation.push) == (C, u, d)
+    assert derivation.closed_form == sympy.Max(0, C[1] - u) + d

@@ -196,6 +196,21 @@ def test_crf_overflowing_potentials_raise() -> None:
         assert_close(crf_marginals(lone, edges), np.array([1, 0.5, 0.5], dtype=np.float32))
 
 
+def test_structured_attention_overflowing_context_raises_with_n() -> None:
+    """A context Σ_n p(z_n = 1) x_n beyond the dtype's range is a ValueError that states
+    the bound's N (the number of positions, not a batch size), batched or not."""
+    edges = np.zeros((2, 2))
+    for batch in ((), (2,)):
+        # Zero potentials: every p(z_n = 1) = 1/2, so three inputs of 1.5e308 sum to 2.25e308.
+        x = np.full((*batch, 3, 2), 1.5e308)
+        unary = np.zeros((*batch, 3, 2))
+        with (
+            np.errstate(over="raise", invalid="raise"),
+            pytest.raises(ValueError, match=r"overflowed float64; .* divided by N = 3$"),
+        ):
+            structured_attention(x, unary, edges)
+
+
 # --- the independent limit, range, normalisation ------------------------------------------
 
 
