@@ -237,18 +237,37 @@ def _suite_softmax(candidate: Candidate, config: RunConfig, *, log: bool) -> lis
         run.check(f"{name}.normalised", _logits(precision), normalised)
 
         def neg_inf(x: F64) -> None:
-            got, _, inputs = apply(x)
+            # The law first: after the agreement check it could never fire (the
+            # reference's −inf entries must be matched exactly there).
+            inputs: dict[str, object] = {"x": _cast(x, precision)}
+            got = to_float64(call(candidate, inputs, _cast(x, precision)))
+            require(got.shape == x.shape, "output shape", f"got {got.shape}", inputs)
             bad = np.isneginf(x) & ~np.isneginf(got)
-            require(not bad.any(), "masked positions give −inf", "a −inf logit gave", inputs)
+            require(
+                not bad.any(),
+                "masked positions give −inf",
+                "a −inf logit gave a log-weight other than −inf",
+                inputs,
+            )
+            apply(x)
 
         run.check(f"{name}.masked_neg_inf", _logits(precision, neg_inf=True), neg_inf)
 
     big = EXTREME_LOGIT[precision]
 
     def extreme(sign_pattern: F64) -> None:
+        # Finite logits give finite (log-)weights: the law first, since after the
+        # agreement check a NaN/inf would already have failed as a difference.
         x = round_to(sign_pattern * big, precision)
-        got, _, inputs = apply(x)
-        require(bool(np.isfinite(got).all() or log), "stable for large logits", "NaN/inf", inputs)
+        inputs: dict[str, object] = {"x": _cast(x, precision)}
+        got = to_float64(call(candidate, inputs, _cast(x, precision)))
+        require(
+            bool(np.isfinite(got).all()),
+            "stable for large logits",
+            "NaN/inf output: is the row maximum subtracted before exp?",
+            inputs,
+        )
+        apply(x)
 
     patterns = hnp.arrays(
         np.float64,
@@ -464,14 +483,17 @@ def _suite_sdpa(candidate: Candidate, config: RunConfig) -> list[Any]:
     def empty_rows(case: SdpaCase) -> None:
         got = to_float64(_sdpa_call(candidate, case, config))
         assert case.empty_rows is not None
-        rows = np.broadcast_to(case.empty_rows, (*got.shape[:-2], got.shape[-2]))
+        inputs = case.inputs(precision)
+        shape = (*case.query.shape[:-1], case.value.shape[-1])
+        require(got.shape == shape, "output shape", f"got {got.shape}, expected {shape}", inputs)
+        rows = np.broadcast_to(case.empty_rows, case.query.shape[:-1])
         where = np.broadcast_to(rows[..., None], got.shape)
         _exactly_zero(
             got,
             where,
             "fully masked rows give 0",
             "a query with no allowed key must output 0 (PyTorch ≥ 2.5 semantics)",
-            case.inputs(precision),
+            inputs,
         )
         agree(case)
 
