@@ -160,8 +160,8 @@ def sdpa_without_batch_axis(query: A, key: A, value: A, **options: Any) -> A:
 
 
 def test_fully_masked_row_checks_report_a_wrong_output_rank() -> None:
-    """An output of the wrong rank fails the fully-masked-row checks as "output shape"
-    (it used to escape them as a NumPy broadcasting error)."""
+    """An output without the batch axis fails the fully-masked-row checks as "output shape"
+    (the rows are located from the output's leading axes, which must be (B, H))."""
     checks = ("sdpa.fully_masked_rows", "sdpa.fully_masked_float_rows")
     results = check_sdpa(sdpa_without_batch_axis, max_examples=FAST, checks=checks)
     for check in checks:
@@ -293,6 +293,33 @@ def sdpa_backward(
         q, k, v, g, attn_mask, is_causal=is_causal, scale=scale, enable_gqa=enable_gqa
     )
     return tuple(np.asarray(x).astype(q.dtype) for x in (grads.query, grads.key, grads.value))  # type: ignore[return-value]
+
+
+def sdpa_backward_stale_rows(
+    q: A, k: A, v: A, g: A, attn_mask: Any = None, **options: Any
+) -> tuple[A, A, A]:
+    """A fully masked query row takes the previous row's d_query (as if a blocked kernel did
+    not reset its running softmax statistics for it); the first row stays right."""
+    d_q, d_k, d_v = sdpa_backward(q, k, v, g, attn_mask, **options)
+    if attn_mask is not None and attn_mask.dtype == np.bool_:
+        d_q = d_q.copy()
+        empty = ~np.broadcast_to(attn_mask, (*q.shape[:-1], k.shape[-2])).any(axis=-1)
+        for row in range(1, q.shape[-2]):
+            d_q[..., row, :] = np.where(
+                empty[..., row, None], d_q[..., row - 1, :], d_q[..., row, :]
+            )
+    return d_q, d_k, d_v
+
+
+def test_a_fully_masked_row_below_a_live_row_is_named_by_its_law() -> None:
+    """A non-zero d_query for a fully masked row among rows that attend is rejected by
+    sdpa_backward.fully_masked_rows with its own law (not only as a reference difference)."""
+    results = check_sdpa_backward(
+        sdpa_backward_stale_rows,
+        config=RunConfig(max_examples=FAST, checks=("sdpa_backward.fully_masked_rows",)),
+    )
+    failure = _failure(results, "sdpa_backward.fully_masked_rows")
+    assert failure.law == "a fully masked row gives zero gradient"
 
 
 def gru_backward(bug: str = "") -> Callable[..., dict[str, A]]:
