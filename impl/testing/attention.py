@@ -237,18 +237,37 @@ def _suite_softmax(candidate: Candidate, config: RunConfig, *, log: bool) -> lis
         run.check(f"{name}.normalised", _logits(precision), normalised)
 
         def neg_inf(x: F64) -> None:
-            got, _, inputs = apply(x)
+            # The law first: after the agreement check it could never fire (the
+            # reference's −inf entries must be matched exactly there).
+            inputs: dict[str, object] = {"x": _cast(x, precision)}
+            got = to_float64(call(candidate, inputs, _cast(x, precision)))
+            require(got.shape == x.shape, "output shape", f"got {got.shape}", inputs)
             bad = np.isneginf(x) & ~np.isneginf(got)
-            require(not bad.any(), "masked positions give −inf", "a −inf logit gave", inputs)
+            require(
+                not bad.any(),
+                "masked positions give −inf",
+                "a −inf logit gave a log-weight other than −inf",
+                inputs,
+            )
+            apply(x)
 
         run.check(f"{name}.masked_neg_inf", _logits(precision, neg_inf=True), neg_inf)
 
     big = EXTREME_LOGIT[precision]
 
     def extreme(sign_pattern: F64) -> None:
+        # Finite logits give finite (log-)weights: the law first, since after the
+        # agreement check a NaN/inf would already have failed as a difference.
         x = round_to(sign_pattern * big, precision)
-        got, _, inputs = apply(x)
-        require(bool(np.isfinite(got).all() or log), "stable for large logits", "NaN/inf", inputs)
+        inputs: dict[str, object] = {"x": _cast(x, precision)}
+        got = to_float64(call(candidate, inputs, _cast(x, precision)))
+        require(
+            bool(np.isfinite(got).all()),
+            "stable for large logits",
+            "NaN/inf output: is the row maximum subtracted before exp?",
+            inputs,
+        )
+        apply(x)
 
     patterns = hnp.arrays(
         np.float64,
