@@ -461,3 +461,14 @@ def test_precision_of_rejects_a_non_float_dtype_naming_it() -> None:
     assert precision_of(np.dtype(np.float32)) == "float32"
     with pytest.raises(ValueError, match=r"int32.*float64, float32, float16, bfloat16"):
         precision_of(np.dtype(np.int32))
+
+
+def test_extreme_logits_runs_its_documented_ten_patterns() -> None:
+    """The extreme-logits law draws its budget of 10 examples (patterns of ±1, 0, ½
+    scaled to huge logits), whatever max_examples the other laws get."""
+    from impl.softmax import softmax
+
+    results = check_softmax(softmax, checks=("softmax.extreme_logits",))
+    (result,) = [r for r in results if r.check == "softmax.extreme_logits"]
+    assert result.outcome is Outcome.PASS
+    assert result.examples == 10

@@ -138,3 +138,23 @@ def test_check_run_silences_a_chatty_candidate(capsys: pytest.CaptureFixture[str
     assert result.outcome is Outcome.PASS, result.report()
     assert result.examples == 3
     assert capsys.readouterr().out == ""
+
+
+def test_format_array_lines_fit_in_100_columns() -> None:
+    """A report's arrays wrap below 100 columns (a terminal, a CI log): NumPy's
+    max_line_width=100 keeps every line shorter than 100. The seeded (5, 39) array below
+    is one whose rows would be wrapped differently at 101 (a 100-character line)."""
+    values = np.round(np.random.default_rng(0).normal(size=(5, 39)) * 10, 5)
+    body = format_array(values).removeprefix("np.array(").split("  # shape")[0]
+    assert max(len(line) for line in body.splitlines()) < 100
+    assert np.array_equal(eval(format_array(values).split("  # shape")[0], {"np": np}), values)
+
+
+def test_format_array_prints_in_full_whatever_the_callers_print_options() -> None:
+    """A small array is printed in full even when the user has lowered NumPy's
+    summarisation threshold: a report must be copy-pasteable, never '...'."""
+    values = np.arange(100.0)
+    with np.printoptions(threshold=5):
+        text = format_array(values)
+    assert "..." not in text
+    assert np.array_equal(eval(text.split("  # shape")[0], {"np": np}), values)
