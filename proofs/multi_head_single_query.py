@@ -45,8 +45,8 @@ def main() -> None:
         sympy.Eq(sympy.Symbol("att((K,V), [q])"), sympy.Symbol("att((K,V), q)"), evaluate=False),
         "with M = 1 query the concatenation over queries is the key-value attention of that "
         "query, Σ_n softmax_n(k_nᵀq/√D_k) v_n (the scaled dot-product score). Checked "
-        "entrywise for the sizes listed in the steps (N ≤ 3 keys, D_k = 2, D_v ∈ {1, 3}; M = 2 for the "
-        "block order), not for symbolic sizes.",
+        "entrywise for the sizes listed in the steps (N ≤ 3 keys, D_k = 2, D_v ∈ {1, 3}; "
+        "M = 2 for the block order), not for symbolic sizes.",
     )
     symbols = sa.attention_symbols(1, 2, 2, 3)
     q = symbols.queries.row(0).T
